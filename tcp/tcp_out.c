@@ -1,0 +1,373 @@
+/* tcp/tcp_out.c: deciding what to send and building segments.
+ *
+ * tcp_output() is the only place that turns intents into segments: SYN and
+ * SYN+ACK, data within min(cwnd, snd_wnd) with Nagle (RFC 896) and sender
+ * SWS avoidance (RFC 9293 3.8.6.2.1), FIN after the data, pure ACKs, and
+ * during SACK recovery the holes first (RFC 6675 5). */
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+uint32_t tcp_snd_mss(const struct tcb *c)
+{
+    uint32_t mtu_mss = net_path_mtu(c->tcp->net, c->raddr) - IP4_HDR_LEN - TCP_HDR_LEN;
+    uint32_t mss = c->peer_mss < mtu_mss ? c->peer_mss : mtu_mss;
+    /* RFC 6691: MSS counts no options; room for timestamps comes off it. */
+    if (c->ts_ok)
+        mss -= 12;
+    return mss < 64 ? 64 : mss;
+}
+
+uint32_t tcp_flight_size(const struct tcb *c) { return c->snd_max - c->snd_una; }
+
+/* RFC 9293 3.8.6.2.2 receiver SWS avoidance: the right edge moves only by
+ * at least min(buffer/2, MSS); RFC 7323 2.4: the window never shrinks. */
+uint32_t tcp_rcv_window(struct tcb *c)
+{
+    uint32_t space = ring_space(&c->rcvbuf);
+    uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    uint32_t step = c->rcvbuf.max / 2 < c->adv_mss ? c->rcvbuf.max / 2 : c->adv_mss;
+    uint32_t wnd = space;
+    if (wnd < offered + step)
+        wnd = offered;
+    if (space < offered)
+        wnd = offered;
+    uint32_t max = 65535u << c->rcv_wscale;
+    return wnd > max ? max : wnd;
+}
+
+/* Up to @max SACK blocks: the most recently changed range first
+ * (RFC 2018 4), then the rest in sequence order. */
+static uint8_t fill_sack(const struct tcb *c, struct sack_block *out, uint8_t max)
+{
+    uint8_t n = 0;
+    if (c->n_ofo == 0)
+        return 0;
+    out[n++] = c->ofo[c->ofo_last];
+    for (uint8_t i = 0; i < c->n_ofo && n < max; i++)
+        if (i != c->ofo_last)
+            out[n++] = c->ofo[i];
+    return n;
+}
+
+static void syn_options(const struct tcb *c, struct tcp_opts_out *o, bool synack)
+{
+    const struct sn_config *cfg = c->tcp->cfg;
+    o->mss_on = 1;
+    o->mss = c->adv_mss;
+    /* RFC 7323 2.2 / 3.2, RFC 2018 2: on a SYN+ACK only what the SYN offered. */
+    o->ws_on = synack ? c->ws_ok : cfg->tcp_wscale > 0;
+    o->ws = (uint8_t)cfg->tcp_wscale;
+    o->ts_on = synack ? c->ts_ok : cfg->tcp_timestamps;
+    o->sack_ok_on = synack ? c->sack_ok : cfg->tcp_sack;
+}
+
+void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time now)
+{
+    struct tcp *t = c->tcp;
+    struct pkt *p = net_alloc_tx(t->net);
+    if (!p)
+        return;
+    struct tcp_opts_out o;
+    memset(&o, 0, sizeof(o));
+    bool syn = flags & TCP_F_SYN;
+    if (syn)
+        syn_options(c, &o, flags & TCP_F_ACK);
+    else
+        o.ts_on = c->ts_ok;
+    if (o.ts_on) {
+        o.ts_val = tcp_now_ms(now) + c->ts_offset;
+        o.ts_ecr = (flags & TCP_F_ACK) ? c->ts_recent : 0;
+    }
+    if (!syn && c->sack_ok && (flags & TCP_F_ACK))
+        o.n_sack = fill_sack(c, o.sack, o.ts_on ? 3 : 4);
+    uint32_t hdr_len = TCP_HDR_LEN + tcp_opts_len(&o);
+    uint8_t *b = pkt_put(p, hdr_len + len);
+    if (!b) {
+        pkt_drop(t->st, p, SN_DROP_NOMEM);
+        return;
+    }
+    if (len)
+        ring_peek(&c->sndbuf, seq - c->snd_una, b + hdr_len, len);
+    uint32_t wnd = tcp_rcv_window(c);
+    uint16_t wnd_field = syn ? (uint16_t)(wnd > 65535 ? 65535 : wnd) : (uint16_t)(wnd >> c->rcv_wscale);
+    uint32_t ack = (flags & TCP_F_ACK) ? c->rcv_nxt : 0;
+    tcp_build(b, c->laddr, c->raddr, c->lport, c->rport, seq, ack, flags, wnd_field, &o, len);
+    if (flags & TCP_F_ACK) {
+        uint32_t edge = c->rcv_nxt + ((uint32_t)wnd_field << (syn ? 0 : c->rcv_wscale));
+        if (seq_gt(edge, c->rcv_adv))
+            c->rcv_adv = edge;
+        c->last_ack_sent = c->rcv_nxt;
+        c->ack_now = false;
+        c->delack_segs = 0;
+        tw_cancel(t->tw, &c->delack_timer);
+    }
+    if ((len || (flags & (TCP_F_SYN | TCP_F_FIN))) && seq_lt(seq, c->snd_max)) {
+        STAT_INC(t->st, tcp, retrans_segs);
+        c->total_retrans++;
+    }
+    c->segs_out++;
+    c->bytes_sent += len;
+    STAT_INC(t->st, tcp, out_segs);
+    ip4_output(t->net, p, c->raddr, IP4_PROTO_TCP, now);
+}
+
+static void send_syn(struct tcb *c, uint8_t flags, sn_time now)
+{
+    tcp_xmit(c, c->iss, 0, flags, now);
+    c->snd_nxt = c->iss + 1;
+    c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+    if (!tw_armed(&c->rtx_timer))
+        tcp_rtx_arm(c, now);
+}
+
+static uint32_t sacked_above(const struct tcb *c, uint32_t seq)
+{
+    uint32_t hi = seq;
+    for (uint8_t i = 0; i < c->n_sacked; i++)
+        hi = seq_max(hi, c->sacked[i].right);
+    return hi;
+}
+
+/* RFC 6675 "IsLost"-based pipe, simplified: unSACKed bytes below the
+ * highest SACK are lost unless we retransmitted them. */
+static uint32_t sack_pipe(const struct tcb *c)
+{
+    uint32_t hs = sacked_above(c, c->snd_una);
+    uint32_t pipe = c->snd_max - hs;
+    if (seq_gt(c->rexmit_hi, c->snd_una)) {
+        uint32_t lo = c->snd_una, hi = seq_min(c->rexmit_hi, hs);
+        uint32_t holes = seq_gt(hi, lo) ? hi - lo : 0;
+        for (uint8_t i = 0; i < c->n_sacked; i++) {
+            uint32_t l = seq_max(c->sacked[i].left, lo), r = seq_min(c->sacked[i].right, hi);
+            if (seq_gt(r, l))
+                holes -= r - l;
+        }
+        pipe += holes;
+    }
+    return pipe;
+}
+
+/* The first unSACKed byte at or after @from below the highest SACK, and
+ * how many bytes the hole holds; 0 when none. */
+static uint32_t next_hole(const struct tcb *c, uint32_t from, uint32_t *start)
+{
+    uint32_t hs = sacked_above(c, c->snd_una);
+    uint32_t s = from;
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (uint8_t i = 0; i < c->n_sacked; i++)
+            if (seq_ge(s, c->sacked[i].left) && seq_lt(s, c->sacked[i].right)) {
+                s = c->sacked[i].right;
+                moved = true;
+            }
+    }
+    if (!seq_lt(s, hs))
+        return 0;
+    uint32_t end = hs;
+    for (uint8_t i = 0; i < c->n_sacked; i++)
+        if (seq_gt(c->sacked[i].left, s))
+            end = seq_min(end, c->sacked[i].left);
+    *start = s;
+    return end - s;
+}
+
+static void output_data(struct tcb *c, uint32_t win, sn_time now);
+
+/* RFC 6675 5 (C): while pipe allows, resend holes, then new data. */
+static void output_sack_recovery(struct tcb *c, uint32_t mss, sn_time now)
+{
+    uint32_t pipe = sack_pipe(c);
+    while (pipe < c->cwnd) {
+        uint32_t start;
+        uint32_t hole = next_hole(c, seq_max(c->rexmit_hi, c->snd_una), &start);
+        if (!hole)
+            break;
+        uint32_t len = hole < mss ? hole : mss;
+        if (start - c->snd_una + len > c->sndbuf.len)
+            break; /* the hole is the FIN: the timer handles it */
+        tcp_xmit(c, start, len, TCP_F_ACK, now);
+        c->rexmit_hi = start + len;
+        pipe += len;
+    }
+    /* New data goes out at snd_max under the same pipe budget; the data
+     * path measures its window from snd_una. */
+    c->snd_nxt = c->snd_max;
+    if (pipe < c->cwnd) {
+        uint32_t win = c->snd_nxt - c->snd_una + (c->cwnd - pipe);
+        output_data(c, win < c->snd_wnd ? win : c->snd_wnd, now);
+    }
+}
+
+/* Sender SWS avoidance and Nagle: may a segment of @len (< MSS) go now? */
+static bool small_segment_ok(const struct tcb *c, uint32_t len, uint32_t data_left,
+                             uint32_t in_flight)
+{
+    if (len < data_left && len < c->max_snd_wnd / 2)
+        return false; /* RFC 9293 3.8.6.2.1: wait for a useful window */
+    if (len == data_left && (c->nodelay || in_flight == 0))
+        return true;  /* RFC 896: nothing outstanding, or Nagle off */
+    return false;
+}
+
+/* Sends data (and FIN) from snd_nxt while it fits in @win bytes past
+ * snd_una. */
+static void output_data(struct tcb *c, uint32_t win, sn_time now)
+{
+    uint32_t mss = tcp_snd_mss(c);
+    uint32_t fin_seq = c->snd_una + c->sndbuf.len;
+    for (;;) {
+        uint32_t off = c->snd_nxt - c->snd_una;
+        uint32_t data_left = c->sndbuf.len > off ? c->sndbuf.len - off : 0;
+        uint32_t usable = win > off ? win - off : 0;
+        uint32_t len = data_left < usable ? data_left : usable;
+        if (len > mss)
+            len = mss;
+        bool fin = c->fin_queued && len == data_left && c->snd_nxt + len == fin_seq;
+        if (len > 0 && len < mss && !fin &&
+            !small_segment_ok(c, len, data_left, c->snd_max - c->snd_una))
+            len = 0;
+        if (len == 0 && !fin)
+            break;
+        uint8_t flags = TCP_F_ACK | (fin ? TCP_F_FIN : 0) | (len && len == data_left ? TCP_F_PSH : 0);
+        if (len && c->snd_nxt == c->snd_max && !c->rtt_timing) {
+            c->rtt_timing = true; /* Karn: time only new data */
+            c->rtt_seq = c->snd_nxt;
+            c->rtt_start = now;
+        }
+        tcp_xmit(c, c->snd_nxt, len, flags, now);
+        c->snd_nxt += len + (fin ? 1 : 0);
+        c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+        if (fin)
+            break;
+    }
+}
+
+void tcp_output(struct tcb *c, sn_time now)
+{
+    switch (c->state) {
+    case TCPS_CLOSED:
+    case TCPS_LISTEN:
+        return;
+    case TCPS_SYN_SENT:
+        if (c->snd_nxt == c->iss)
+            send_syn(c, TCP_F_SYN, now);
+        return;
+    case TCPS_SYN_RECEIVED:
+        if (c->snd_nxt == c->iss)
+            send_syn(c, TCP_F_SYN | TCP_F_ACK, now);
+        else if (c->ack_now)
+            tcp_xmit(c, c->snd_nxt, 0, TCP_F_ACK, now);
+        return;
+    default:
+        break;
+    }
+    uint64_t before = c->segs_out;
+    if (c->state != TCPS_TIME_WAIT) {
+        if (c->in_recovery && c->sack_ok)
+            output_sack_recovery(c, tcp_snd_mss(c), now);
+        else
+            output_data(c, c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd, now);
+    }
+    if (c->ack_now && c->segs_out == before)
+        tcp_xmit(c, c->snd_nxt, 0, TCP_F_ACK, now);
+    if (c->state == TCPS_TIME_WAIT)
+        return;
+    if (c->snd_max != c->snd_una && !tw_armed(&c->rtx_timer))
+        tcp_rtx_arm(c, now);
+    if (c->snd_wnd == 0 && c->sndbuf.len > c->snd_nxt - c->snd_una && c->snd_nxt == c->snd_una &&
+        !tw_armed(&c->persist_timer))
+        tcp_persist_arm(c, now);
+}
+
+void tcp_send_rst(struct tcb *c, sn_time now)
+{
+    tcp_xmit(c, c->snd_nxt, 0, TCP_F_RST | TCP_F_ACK, now);
+    STAT_INC(c->tcp->st, tcp, out_rsts);
+}
+
+/* Builds a bare segment not tied to any TCB. */
+static void send_bare(struct tcp *t, uint32_t laddr, uint32_t raddr, uint16_t sport,
+                      uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+                      const struct tcp_opts_out *o, sn_time now)
+{
+    struct pkt *p = net_alloc_tx(t->net);
+    if (!p)
+        return;
+    uint32_t hdr_len = TCP_HDR_LEN + tcp_opts_len(o);
+    tcp_build(pkt_put(p, hdr_len), laddr, raddr, sport, dport, seq, ack, flags, wnd, o, 0);
+    STAT_INC(t->st, tcp, out_segs);
+    ip4_output(t->net, p, raddr, IP4_PROTO_TCP, now);
+}
+
+/* RFC 9293 3.10.7.1: if the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+ * <CTL=RST,ACK>; else <SEQ=SEG.ACK><CTL=RST>. An RST is never answered. */
+void tcp_reply_rst(struct tcp *t, uint32_t laddr, uint32_t raddr, const struct tcp_seg *sg,
+                   sn_time now)
+{
+    if (sg->flags & TCP_F_RST)
+        return;
+    struct tcp_opts_out none;
+    memset(&none, 0, sizeof(none));
+    if (sg->flags & TCP_F_ACK) {
+        send_bare(t, laddr, raddr, sg->dport, sg->sport, sg->ack, 0, TCP_F_RST, 0, &none, now);
+    } else {
+        uint32_t seg_len = sg->len + !!(sg->flags & TCP_F_SYN) + !!(sg->flags & TCP_F_FIN);
+        send_bare(t, laddr, raddr, sg->dport, sg->sport, 0, sg->seq + seg_len,
+                  TCP_F_RST | TCP_F_ACK, 0, &none, now);
+    }
+    STAT_INC(t->st, tcp, out_rsts);
+}
+
+void tcp_send_cookie_synack(struct tcp *t, uint32_t laddr, uint32_t raddr,
+                            const struct tcp_seg *syn, uint32_t cookie, uint16_t mss, sn_time now)
+{
+    /* A cookie carries no options state: only MSS is offered back. */
+    struct tcp_opts_out o;
+    memset(&o, 0, sizeof(o));
+    o.mss_on = 1;
+    o.mss = mss;
+    uint32_t wnd = t->cfg->tcp_rcvbuf > 65535 ? 65535 : t->cfg->tcp_rcvbuf;
+    send_bare(t, laddr, raddr, syn->dport, syn->sport, cookie, syn->seq + 1,
+              TCP_F_SYN | TCP_F_ACK, (uint16_t)wnd, &o, now);
+    STAT_INC(t->st, tcp, syncookies_sent);
+}
+
+void tcp_fill_info(const struct tcb *c, struct sn_tcp_info *i)
+{
+    memset(i, 0, sizeof(*i));
+    i->state = (uint8_t)c->state;
+    i->local_addr = c->laddr;
+    i->remote_addr = c->raddr;
+    i->local_port = c->lport;
+    i->remote_port = c->rport;
+    i->iss = c->iss;
+    i->irs = c->irs;
+    i->snd_una = c->snd_una;
+    i->snd_nxt = c->snd_nxt;
+    i->snd_wnd = c->snd_wnd;
+    i->rcv_nxt = c->rcv_nxt;
+    i->rcv_wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+    i->snd_wscale = c->snd_wscale;
+    i->rcv_wscale = c->rcv_wscale;
+    i->ts_ok = c->ts_ok;
+    i->sack_ok = c->sack_ok;
+    i->snd_mss = c->state >= TCPS_SYN_SENT ? tcp_snd_mss(c) : 0;
+    i->rcv_mss = c->adv_mss;
+    i->cwnd = c->cwnd;
+    i->ssthresh = c->ssthresh;
+    i->srtt_us = c->srtt_us;
+    i->rttvar_us = c->rttvar_us;
+    i->rto_us = c->rto_us;
+    i->retransmits = c->backoff;
+    i->backoff = c->backoff;
+    i->total_retrans = c->total_retrans;
+    i->bytes_sent = c->bytes_sent;
+    i->bytes_acked = c->bytes_acked;
+    i->bytes_received = c->bytes_received;
+    i->segs_in = c->segs_in;
+    i->segs_out = c->segs_out;
+    i->unacked = c->snd_max - c->snd_una;
+    i->sndbuf_used = c->sndbuf.len;
+    i->rcvbuf_used = c->rcvbuf.len;
+}

@@ -1,0 +1,160 @@
+/* tools/services.c: echo, discard, daytime and chargen over synack's TCP,
+ * written against the public socket API only, as an application would.
+ * Each connection is driven by its readiness callback (run from
+ * sn_stack_advance), so nothing blocks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tools/services.h"
+
+#define SVC_BUF 65536
+
+enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_DAYTIME, SVC_CHARGEN };
+
+struct svc_conn {
+    enum svc_kind kind;
+    uint32_t pending, sent; /* echo: bytes read, not yet sent back */
+    uint32_t chargen_pos;
+    int peer_done;          /* the peer sent FIN */
+    uint8_t buf[SVC_BUF];
+};
+
+static void conn_finish(struct sn_sock *so, struct svc_conn *sc)
+{
+    sn_close(so);
+    free(sc);
+}
+
+/* Sends the unsent part of sc->buf; returns 1 when all of it went. */
+static int flush_pending(struct sn_sock *so, struct svc_conn *sc)
+{
+    while (sc->sent < sc->pending) {
+        ssize_t n = sn_send(so, sc->buf + sc->sent, sc->pending - sc->sent);
+        if (n <= 0)
+            return 0;
+        sc->sent += (uint32_t)n;
+    }
+    sc->pending = sc->sent = 0;
+    return 1;
+}
+
+/* RFC 864: rotating 72-character lines of the 95 printable characters. */
+static void chargen_fill(struct svc_conn *sc)
+{
+    uint32_t n = 0;
+    while (n + 74 <= SVC_BUF) {
+        for (uint32_t i = 0; i < 72; i++)
+            sc->buf[n++] = (uint8_t)(' ' + (sc->chargen_pos + i) % 95);
+        sc->buf[n++] = '\r';
+        sc->buf[n++] = '\n';
+        sc->chargen_pos = (sc->chargen_pos + 1) % 95;
+    }
+    sc->pending = n;
+    sc->sent = 0;
+}
+
+/* Reads everything available; returns 0 at EOF or error, 1 otherwise. */
+static int drain_input(struct sn_sock *so, struct svc_conn *sc, int keep)
+{
+    for (;;) {
+        if (keep && sc->pending)
+            return 1; /* echo: send back before reading more (backpressure) */
+        ssize_t n = sn_recv(so, sc->buf, SVC_BUF);
+        if (n == -EAGAIN)
+            return 1;
+        if (n <= 0)
+            return 0;
+        if (keep) {
+            sc->pending = (uint32_t)n;
+            sc->sent = 0;
+            if (!flush_pending(so, sc))
+                return 1;
+        }
+    }
+}
+
+static void on_conn(struct sn_sock *so, uint32_t events, void *user)
+{
+    struct svc_conn *sc = user;
+    if (events & SN_EV_ERROR) {
+        conn_finish(so, sc);
+        return;
+    }
+    switch (sc->kind) {
+    case SVC_ECHO:
+        if (!flush_pending(so, sc))
+            return;
+        if (!sc->peer_done && !drain_input(so, sc, 1))
+            sc->peer_done = 1;
+        if (sc->peer_done && sc->pending == 0)
+            conn_finish(so, sc); /* everything echoed: close our half too */
+        break;
+    case SVC_DISCARD:
+        if (!drain_input(so, sc, 0))
+            conn_finish(so, sc);
+        break;
+    case SVC_CHARGEN:
+        if (!drain_input(so, sc, 0)) {
+            conn_finish(so, sc);
+            return;
+        }
+        while (flush_pending(so, sc))
+            chargen_fill(sc);
+        break;
+    case SVC_DAYTIME:
+        break; /* answered and closed at accept */
+    }
+}
+
+/* RFC 867: one line of human-readable time, then the server closes. */
+static void daytime_answer(struct sn_sock *so)
+{
+    char line[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    size_t n = strftime(line, sizeof(line), "%A, %B %d, %Y %H:%M:%S-UTC\r\n", &tm);
+    sn_send(so, line, n);
+    sn_close(so);
+}
+
+static void on_listen(struct sn_sock *l, uint32_t events, void *user)
+{
+    (void)events;
+    enum svc_kind kind = (enum svc_kind)(uintptr_t)user;
+    struct sn_sock *so;
+    while (sn_accept(l, &so) == 0) {
+        if (kind == SVC_DAYTIME) {
+            daytime_answer(so);
+            continue;
+        }
+        struct svc_conn *sc = calloc(1, sizeof(*sc));
+        if (!sc) {
+            sn_abort(so);
+            continue;
+        }
+        sc->kind = kind;
+        if (kind == SVC_CHARGEN)
+            chargen_fill(sc);
+        sn_setsockopt(so, SN_SO_NODELAY, 1);
+        sn_sock_set_cb(so, on_conn, sc);
+    }
+}
+
+int services_start(struct sn_stack *s)
+{
+    static const struct {
+        uint16_t port;
+        enum svc_kind kind;
+    } table[] = {{7, SVC_ECHO}, {9, SVC_DISCARD}, {13, SVC_DAYTIME}, {19, SVC_CHARGEN}};
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        struct sn_sock *l;
+        int err = sn_listen(s, table[i].port, 128, &l);
+        if (err)
+            return err;
+        sn_sock_set_cb(l, on_listen, (void *)(uintptr_t)table[i].kind);
+    }
+    return 0;
+}
