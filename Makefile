@@ -9,7 +9,7 @@ VERSION := 0.1.0
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
         -Wimplicit-fallthrough
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -I. -Iinclude \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSYNACK_VERSION='"$(VERSION)"' $(WARN) -fPIC -fvisibility=hidden -I. -Iinclude \
               $(shell pkg-config --cflags libnghttp2 2>/dev/null) $(CFLAGS)
 LIBS := -lpcap $(shell pkg-config --libs libnghttp2 2>/dev/null || echo -lnghttp2) -lpthread -lm
 
@@ -52,10 +52,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(BUILD)/libsynack.a
 	@echo "  LD $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(BUILD)/libsynack.a -lcmocka $(LIBS)
 
+# The .pc names the install prefix, so it is written for the PREFIX given.
+PC_TEXT = 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: synack\nDescription: a user-space TCP/IP stack\nVersion: %s\nLibs: -L$${libdir} -lsynack\nLibs.private: %s\nCflags: -I$${includedir}\n'
 $(BUILD)/synack.pc: Makefile
 	@mkdir -p $(BUILD)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: synack\nDescription: a user-space TCP/IP stack\nVersion: %s\nLibs: -L$${libdir} -lsynack\nLibs.private: %s\nCflags: -I$${includedir}\n' \
-	  '$(PREFIX)' '$(VERSION)' '$(LIBS)' > $@
+	@printf $(PC_TEXT) '$(PREFIX)' '$(VERSION)' '$(LIBS)' > $@
 
 # libFuzzer targets: clang, ASan+UBSan, the library compiled in directly.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iinclude \
@@ -98,7 +99,7 @@ install: all
 	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0
 	ln -sf libsynack.so.0 $(DESTDIR)$(PREFIX)/lib/libsynack.so
 	install -m 644 include/synack/*.h $(DESTDIR)$(PREFIX)/include/synack/
-	install -m 644 $(BUILD)/synack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	printf $(PC_TEXT) '$(PREFIX)' '$(VERSION)' '$(LIBS)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
 
 clean:
 	rm -rf $(BUILD)

@@ -94,6 +94,10 @@ struct pkt *sn_stack_output(struct sn_stack *s)
     return p;
 }
 
+const uint8_t *sn_pkt_data(const struct pkt *p) { return p->data; }
+size_t sn_pkt_len(const struct pkt *p) { return p->len; }
+void sn_pkt_free(struct pkt *p) { pkt_free(p); }
+
 int sn_stack_output_bytes(struct sn_stack *s, void *buf, size_t cap)
 {
     struct pkt *p = sn_stack_output(s);

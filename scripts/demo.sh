@@ -62,6 +62,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/synack-demo.XXXXXX") || die "cannot create a te
 SYNACK_PID=
 NS_MADE=0
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     local rc=$?
     if [ -n "$SYNACK_PID" ] && kill -0 "$SYNACK_PID" 2>/dev/null; then
@@ -98,6 +99,7 @@ NS_MADE=1
 ip -n "$NS" link set lo up
 # No IPv6 in the namespace: the kernel would greet the new TAP with router
 # solicitations and MLD reports that have nothing to do with the demo.
+# shellcheck disable=SC2016 # $f belongs to the inner sh
 ip netns exec "$NS" sh -c 'for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 \
     /proc/sys/net/ipv6/conf/default/disable_ipv6; do [ ! -e $f ] || echo 1 >$f; done' || true
 printf '   %s# %s%s\n' "$B" \
@@ -125,6 +127,7 @@ step "ARP and ping"
 say "Before the first ping the kernel does not know synack's MAC address, so" \
     "it broadcasts an ARP request (who has $STACK_ADDR?) and synack answers" \
     "with its MAC (RFC 826). Then three ICMP echo requests, three replies."
+# shellcheck disable=SC2015 # die when either fails
 kernel ping -c 3 -i 0.5 "$STACK_ADDR" && grep -q ' 0% packet loss' "$TMP/last" || die "ping $STACK_ADDR did not get every reply"
 ok "3 of 3 echo requests answered"
 say "" "The kernel's neighbour table now holds synack's MAC:"
@@ -140,6 +143,7 @@ say "With -s 4000 the ICMP message is 4008 bytes, a 4028-byte IPv4 datagram." \
     "+ 1048 bytes of payload). synack reassembles them (RFC 791), answers" \
     "with a 4028-byte reply, and fragments that into 3 fragments itself; the" \
     "kernel reassembles those."
+# shellcheck disable=SC2015
 kernel ping -c 3 -i 0.5 -s 4000 "$STACK_ADDR" && grep -q ' 0% packet loss' "$TMP/last" || die "ping -s 4000 $STACK_ADDR did not get every reply"
 ok "3 of 3 fragmented echo requests answered"
 
@@ -162,7 +166,7 @@ SYNACK_PID=
 [ $rc -eq 0 ] || die "synack exited with status $rc"
 grep -E 'ARP requests received|ARP replies sent|ICMP echo requests received|ICMP echo replies sent|IPv4 fragments received|IPv4 datagrams reassembled|IPv4 fragments created|IPv4 datagrams fragmented' \
     "$TMP/synack.out" | sed 's/^ */     /'
-say "(all of them: $(grep -c '^    ' "$TMP/synack.out") counter lines)"
+say "(synack printed $(grep -c "^    " "$TMP/synack.out") non-zero counters in all)"
 echo_req=$(counter "ICMP echo requests received")
 reass=$(counter "IPv4 datagrams reassembled")
 frag=$(counter "IPv4 fragments created")

@@ -9,9 +9,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#ifndef SYNACK_VERSION
-#define SYNACK_VERSION "0.1.0"
-#endif
 
 /* X(name, one-line summary), in the order `synack --help` lists them. */
 #define CLI_COMMANDS(X) \

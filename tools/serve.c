@@ -268,9 +268,10 @@ static int open_error(const char *kind, const char *name, int err)
 /* ---- services ----------------------------------------------------------
  *
  * The TCP services serve offers beside ARP and ping: echo (7), discard (9),
- * daytime (13), chargen (19). They are registered here, on the stack and
- * the loop (sockets through the socket API, driven from loop hooks), once
- * tcp/ exists. Returns 0 or a negative errno. */
+ * daytime (13), chargen (19) (tools/services.c). Sockets are driven by
+ * their readiness callbacks, run from sn_stack_advance in the loop; a
+ * service that needs per-iteration work can add a loop hook here.
+ * Returns 0 or a negative errno. */
 static int serve_services(struct sn_stack *s, struct sn_loop *lp, const struct serve_opts *o)
 {
     (void)lp;

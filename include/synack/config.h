@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "synack/export.h"
+
 /* X(name, default, min, max, help) — all fields are uint32_t. */
 #define SN_CONFIG_FIELDS(X)                                                                       \
     X(pool_rx_bufs, 4096, 64, 1048576, "receive packet buffers in the pool")                     \
@@ -55,17 +57,17 @@ struct sn_config {
 };
 
 /* Fills @cfg with the defaults. */
-void sn_config_defaults(struct sn_config *cfg);
+SN_API void sn_config_defaults(struct sn_config *cfg);
 
 /* Applies "name=value". Returns 0, or -EINVAL (unknown name, not a number)
  * or -ERANGE (outside the field's bounds). */
-int sn_config_set(struct sn_config *cfg, const char *assignment);
+SN_API int sn_config_set(struct sn_config *cfg, const char *assignment);
 
 /* Applies a named preset: "linux" (quick ACKs at start, 40 ms delayed ACK,
  * window scale 8, as Linux). Returns 0 or -EINVAL. */
-int sn_config_profile(struct sn_config *cfg, const char *name);
+SN_API int sn_config_profile(struct sn_config *cfg, const char *name);
 
 /* One line per field: name, default, bounds, help. */
-void sn_config_help(FILE *out);
+SN_API void sn_config_help(FILE *out);
 
 #endif

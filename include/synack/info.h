@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "synack/export.h"
+
 struct sn_tcp_info {
     uint8_t state;           /* enum tcp_state; sn_tcp_state_name() prints it */
     uint32_t local_addr, remote_addr; /* host order */
@@ -26,6 +28,6 @@ struct sn_tcp_info {
 };
 
 /* "ESTABLISHED", "SYN-SENT", ... as RFC 9293 writes them. */
-const char *sn_tcp_state_name(int state);
+SN_API const char *sn_tcp_state_name(int state);
 
 #endif

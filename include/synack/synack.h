@@ -15,9 +15,8 @@
 #include <sys/types.h>
 
 #include "synack/config.h"
+#include "synack/export.h"
 #include "synack/info.h"
-
-#define SN_API __attribute__((visibility("default")))
 
 typedef int64_t sn_time_us; /* monotonic microseconds (same as core's sn_time) */
 
@@ -54,9 +53,14 @@ SN_API void sn_stack_input(struct sn_stack *s, struct pkt *frame, sn_time_us now
  * -ENOBUFS (pool empty; counted) or -EMSGSIZE. */
 SN_API int sn_stack_input_bytes(struct sn_stack *s, const void *frame, size_t len, sn_time_us now);
 
-/* The next frame to send, owned by the caller (free with pkt_free), or
+/* The next frame to send, owned by the caller (free with sn_pkt_free), or
  * NULL when there is none. */
 SN_API struct pkt *sn_stack_output(struct sn_stack *s);
+
+/* A packet's bytes, and giving it back. */
+SN_API const uint8_t *sn_pkt_data(const struct pkt *p);
+SN_API size_t sn_pkt_len(const struct pkt *p);
+SN_API void sn_pkt_free(struct pkt *p);
 
 /* Copies the next frame to send into @buf. Returns its length, 0 when there
  * is none, or -EMSGSIZE (@cap too small; the frame is dropped). */

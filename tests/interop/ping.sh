@@ -7,6 +7,7 @@
 # capture.
 # timeout: 120
 set -eu
+# shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -54,6 +55,7 @@ done
 
 # 4. synack's counters after a clean stop.
 rc=0
+# shellcheck disable=SC2119 # the default stack
 stack_stop || rc=$?
 [ $rc -eq 0 ] || { log_tail "$STACK_LOG" >&2; fail "synack exited with status $rc on SIGTERM, expected 0"; }
 grep -q '^synack counters:' "$STACK_LOG" || fail "synack printed no 'synack counters:' on exit"

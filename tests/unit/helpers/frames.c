@@ -16,6 +16,7 @@
 const uint8_t fr_our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 const uint8_t fr_peer_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 const uint8_t fr_other_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+const uint8_t fr_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* tcpdump -i vgc0 -w golden.pcap 'arp or icmp' while the kernel at
  * 192.0.2.1 ran `ping -c 1 -s 32 -p 73796e61636b 192.0.2.2` to the kernel
@@ -213,29 +214,39 @@ void fr_shuffle(struct fr_frame *f, size_t n, uint32_t seed)
 
 /* ---- a stack under test ----------------------------------------------- */
 
-struct sn_stack *fr_stack_new(const struct sn_config *cfg, int resolve_peer)
+void fr_default_opts(struct sn_stack_opts *o, const struct sn_config *cfg)
 {
-    struct sn_stack_opts o;
-    memset(&o, 0, sizeof(o));
+    memset(o, 0, sizeof(*o));
     if (cfg)
-        o.cfg = *cfg;
+        o->cfg = *cfg;
     else
-        sn_config_defaults(&o.cfg);
-    o.link = SN_LINK_ETH;
-    memcpy(o.mac, fr_our_mac, 6);
-    o.addr = FR_OUR_IP;
-    o.prefix_len = 24;
-    o.mtu = FR_MTU;
-    o.seed = 1;
+        sn_config_defaults(&o->cfg);
+    o->link = SN_LINK_ETH;
+    memcpy(o->mac, fr_our_mac, 6);
+    o->addr = FR_OUR_IP;
+    o->prefix_len = 24;
+    o->mtu = FR_MTU;
+    o->seed = 1;
+}
+
+struct sn_stack *fr_stack_new_opts(const struct sn_stack_opts *o, int resolve_peer)
+{
     struct sn_stack *s = NULL;
-    assert_int_equal(sn_stack_new(&o, FR_T0, &s), 0);
+    assert_int_equal(sn_stack_new(o, FR_T0, &s), 0);
     assert_non_null(s);
-    if (resolve_peer) {
+    if (resolve_peer && o->link == SN_LINK_ETH) {
         assert_int_equal(fr_drain(s), 1); /* the gratuitous ARP */
         fr_input(s, fr_golden_arp_request, sizeof(fr_golden_arp_request), FR_T0);
         assert_int_equal(fr_drain(s), 1); /* our reply */
     }
     return s;
+}
+
+struct sn_stack *fr_stack_new(const struct sn_config *cfg, int resolve_peer)
+{
+    struct sn_stack_opts o;
+    fr_default_opts(&o, cfg);
+    return fr_stack_new_opts(&o, resolve_peer);
 }
 
 void fr_input(struct sn_stack *s, const void *frame, size_t len, sn_time now)

@@ -28,6 +28,7 @@
 extern const uint8_t fr_our_mac[6];
 extern const uint8_t fr_peer_mac[6];
 extern const uint8_t fr_other_mac[6];
+extern const uint8_t fr_bcast[6];
 
 /* Captured with tcpdump on a veth pair (kernel 192.0.2.1 pinging kernel
  * 192.0.2.2 with `ping -c 1 -s 32 -p 73796e61636b`): the ARP request and
@@ -93,6 +94,13 @@ struct fr_frame *fr_fragment(const uint8_t *dgram, size_t len, size_t mtu, size_
 void fr_shuffle(struct fr_frame *f, size_t n, uint32_t seed);
 
 /* ---- a stack under test ----------------------------------------------- */
+
+/* The test identity: 192.0.2.2/24, fr_our_mac, MTU 1500, Ethernet, no
+ * gateway, seed 1, @cfg (NULL: the defaults). */
+void fr_default_opts(struct sn_stack_opts *o, const struct sn_config *cfg);
+
+/* Creates a stack from @o at FR_T0; with @resolve_peer as fr_stack_new. */
+struct sn_stack *fr_stack_new_opts(const struct sn_stack_opts *o, int resolve_peer);
 
 /* A stack with the test identity, created at FR_T0 with @cfg (NULL: the
  * defaults). With @resolve_peer, the gratuitous ARP is drained and the
