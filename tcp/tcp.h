@@ -123,7 +123,7 @@ struct tcb {
     uint32_t cwnd, ssthresh;
     uint32_t bytes_acked_ca;   /* congestion avoidance byte counter (RFC 3465) */
     uint32_t dupacks;
-    uint32_t recover;          /* NewReno "recover" (RFC 6582 3.2) */
+    uint32_t recover;          /* NewReno "recover" (RFC 6582 3.2), starts at ISS */
     bool in_recovery;
     uint32_t rexmit_hi;        /* RFC 6675 HighRxt: holes below this were resent */
 

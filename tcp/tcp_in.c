@@ -84,7 +84,7 @@ static struct tcb *passive_open(struct tcb *l, struct seg_ctx *x)
     c->rcv_adv = c->rcv_nxt;
     negotiate(c, &sg->opt, true);
     c->iss = tcp_isn(t, x->laddr, sg->dport, x->raddr, sg->sport, x->now);
-    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
     c->snd_wnd = sg->wnd; /* RFC 7323 2.2: a SYN's window is never scaled */
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = sg->seq;
@@ -122,7 +122,7 @@ static struct tcb *cookie_open(struct tcb *l, struct seg_ctx *x)
     c->rcv_adv = c->rcv_nxt;
     c->peer_mss = mss;
     c->iss = sg->ack - 1;
-    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
     c->snd_wl1 = sg->seq - 1;
     c->cc->init(c);
     tcb_hash_insert(c);
@@ -260,6 +260,13 @@ static enum verdict check_seq(struct tcb *c, struct seg_ctx *x)
 {
     const struct tcp_seg *sg = x->sg;
     bool rst = sg->flags & TCP_F_RST;
+    /* Our SYN+ACK was lost and the SYN comes again: answer it at once
+     * rather than with a bare ACK (the SYN lies below RCV.NXT). */
+    if (c->state == TCPS_SYN_RECEIVED && (sg->flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == TCP_F_SYN &&
+        sg->seq == c->irs) {
+        c->snd_nxt = c->iss;
+        return V_DONE;
+    }
     /* RFC 7323 5.3 PAWS: a timestamp older than TS.Recent is a duplicate. */
     if (c->ts_ok && sg->opt.has_ts && !rst && (int32_t)(sg->opt.ts_val - c->ts_recent) < 0) {
         c->ack_now = true;
@@ -315,16 +322,11 @@ static enum verdict check_rst(struct tcb *c, struct seg_ctx *x)
 }
 
 /* Fourth: SYN. RFC 9293 / RFC 5961 4.2: a SYN in a synchronized state
- * gets a challenge ACK; a retransmitted SYN in SYN-RECEIVED gets our
- * SYN+ACK again. */
+ * gets a challenge ACK. */
 static enum verdict check_syn(struct tcb *c, struct seg_ctx *x)
 {
     if (!(x->sg->flags & TCP_F_SYN))
         return V_CONTINUE;
-    if (c->state == TCPS_SYN_RECEIVED && x->sg->seq == c->irs) {
-        c->snd_nxt = c->iss;
-        return V_DONE;
-    }
     challenge_ack(c, x->now);
     return drop(x, SN_DROP_TCP_SYN_BAD);
 }
@@ -599,7 +601,8 @@ static void ofo_drain(struct tcb *c)
  * segment, within the delayed-ACK timeout; at once when filling a hole. */
 static void schedule_ack(struct tcb *c, uint32_t len, bool filled_hole, sn_time now)
 {
-    if (len >= c->adv_mss - 40u || len >= tcp_snd_mss(c))
+    /* Full-sized: the peer's MSS toward us, less its timestamp option. */
+    if (len >= c->adv_mss - (c->ts_ok ? 12u : 0u))
         c->delack_segs++;
     if (c->quickacks_left) {
         c->quickacks_left--;

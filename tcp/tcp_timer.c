@@ -59,6 +59,13 @@ static void rtx_fire(struct tw_entry *e, sn_time now)
                                                      : t->cfg->tcp_retries2;
     if (c->snd_una == c->snd_max && c->state != TCPS_SYN_SENT && c->state != TCPS_SYN_RECEIVED)
         return;
+    /* RFC 1122 4.2.2.17: data beyond a zero window is not lost; probe the
+     * window instead of counting retransmissions toward giving up. */
+    if (c->snd_wnd == 0 && c->state >= TCPS_ESTABLISHED) {
+        c->snd_nxt = c->snd_una;
+        tcp_persist_arm(c, now);
+        return;
+    }
     if (c->backoff >= limit) {
         give_up(c);
         return;
@@ -100,8 +107,8 @@ void tcp_delack_arm(struct tcb *c, sn_time now)
 static void persist_fire(struct tw_entry *e, sn_time now)
 {
     struct tcb *c = container_of(e, struct tcb, persist_timer);
-    if (c->snd_wnd != 0 || c->sndbuf.len == 0 || c->snd_nxt != c->snd_una)
-        return;
+    if (c->snd_wnd != 0 || c->sndbuf.len == 0)
+        return; /* the window opened, or nothing waits for it */
     STAT_INC(c->tcp->st, tcp, persist_probes);
     tcp_xmit(c, c->snd_una - 1, 0, TCP_F_ACK, now);
     if (c->backoff < 16)

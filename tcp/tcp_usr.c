@@ -62,7 +62,7 @@ int tcp_usr_connect(struct tcp *t, uint32_t raddr, uint16_t rport, uint16_t lpor
         return -ENOMEM;
     tcb_setup(c, laddr, lport, raddr, rport, now);
     c->iss = tcp_isn(t, laddr, lport, raddr, rport, now);
-    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss; /* RFC 6582 3.2 step 1 */
     c->cc->init(c);
     c->rtt_timing = true; /* time the SYN (Karn: only if not retransmitted) */
     c->rtt_seq = c->iss;
