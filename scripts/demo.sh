@@ -44,8 +44,12 @@ die() {
 # Runs a command on the kernel's side (inside the namespace), showing it as
 # a user would type it there and its output indented; the output is also
 # left in $TMP/last for checks. Returns the command's status.
-kernel() {
-    printf '   %s# %s%s\n' "$B" "$*" "$N"
+kernel() { kernel_as "$*" "$@"; }
+# kernel_sh 'LINE': the same for a shell command line (pipes, redirections).
+kernel_sh() { kernel_as "$1" sh -c "$1"; }
+kernel_as() { # SHOWN CMD...: shows SHOWN, runs CMD
+    printf '   %s# %s%s\n' "$B" "$1" "$N"
+    shift
     ip netns exec "$NS" "$@" >"$TMP/last" 2>&1
     local rc=$?
     sed 's/^/     /' "$TMP/last"
@@ -54,11 +58,12 @@ kernel() {
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it creates a network namespace and a TAP device): sudo make demo"
 [ -x "$SYNACK" ] || die "$SYNACK is missing: run make first"
-for tool in ip ping tcpdump; do
+for tool in ip ping tcpdump nc; do
     command -v "$tool" >/dev/null || die "$tool is not installed (make demo installs it: scripts/deps.sh demo)"
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/synack-demo.XXXXXX") || die "cannot create a temporary directory"
+LADDERS=() # "LABEL|SELECTION": the connections the last step draws (see HTTP below)
 SYNACK_PID=
 NS_MADE=0
 
@@ -103,9 +108,9 @@ ip -n "$NS" link set lo up
 ip netns exec "$NS" sh -c 'for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 \
     /proc/sys/net/ipv6/conf/default/disable_ipv6; do [ ! -e $f ] || echo 1 >$f; done' || true
 printf '   %s# %s%s\n' "$B" \
-    "synack serve --tap $TAP --addr $STACK_ADDR/$PREFIX --pcap demo.pcap &" "$N"
+    "synack serve --tap $TAP --addr $STACK_ADDR/$PREFIX --pcap demo.pcap --trace states.jsonl &" "$N"
 ip netns exec "$NS" "$SYNACK" serve --tap "$TAP" --addr "$STACK_ADDR/$PREFIX" \
-    --pcap "$TMP/demo.pcap" >"$TMP/synack.out" 2>"$TMP/synack.err" &
+    --pcap "$TMP/demo.pcap" --trace "$TMP/states.jsonl" >"$TMP/synack.out" 2>"$TMP/synack.err" &
 SYNACK_PID=$!
 for _ in $(seq 50); do
     grep -q '^synack: serving' "$TMP/synack.err" && break
@@ -148,12 +153,129 @@ kernel ping -c 3 -i 0.5 -s 4000 "$STACK_ADDR" && grep -q ' 0% packet loss' "$TMP
 ok "3 of 3 fragmented echo requests answered"
 
 # -------------------------------------------------------------------------
-# TCP echo: added here with tcp/ (nc to synack's echo service on port 7).
-# -------------------------------------------------------------------------
+step "TCP: echo and daytime, with the kernel's nc as the client"
+say "synack serve also runs the classic TCP services. nc on the kernel's side" \
+    "connects to echo (RFC 862, port 7): the three-way handshake, the line goes" \
+    "over and comes straight back, then both sides close."
+kernel_sh "echo 'hello over TCP' | nc -q1 $STACK_ADDR 7" || die "nc to the echo service failed"
+grep -qx 'hello over TCP' "$TMP/last" || die "echo did not send the line back"
+ok "the line came back through synack's TCP"
+say "" "daytime (RFC 867, port 13) sends the time and closes first. tcpdump on" \
+    "the kernel's end of the TAP: SYN, SYN+ACK, ACK; synack's line (flag P);" \
+    "then synack's FIN (F) before nc's, so synack is the side that closes" \
+    "actively and waits in TIME-WAIT."
+timeout 5 ip netns exec "$NS" tcpdump -l -n -t -i "$TAP" 'tcp port 13' \
+    >"$TMP/tcp13" 2>"$TMP/tcp13.err" &
+dump_pid=$!
+for _ in $(seq 30); do grep -q 'listening on' "$TMP/tcp13.err" && break; sleep 0.1; done
+kernel_sh "nc $STACK_ADDR 13 </dev/null" || die "nc to the daytime service failed"
+grep -qE '^[A-Z][a-z]+day, .*UTC' "$TMP/last" || die "daytime did not send the time"
+sleep 0.3
+kill -INT $dump_pid 2>/dev/null
+wait $dump_pid
+sed -e '/^$/d' -e 's/, options \[[^]]*\]//' -e 's/^/     /' "$TMP/tcp13"
+grep -m1 'Flags \[F' "$TMP/tcp13" | grep -q "^IP $STACK_ADDR\.13 >" ||
+    die "the first FIN of the daytime connection was not synack's"
+ok "synack sent the first FIN: it closed first"
 
 # -------------------------------------------------------------------------
-# HTTP: added here with http/ (curl to synack's HTTP server).
+# HTTP: the same 20 URLs with HTTP/1.0, HTTP/1.1 and HTTP/2, and the TCP
+# handshakes synack counted for each ("passive connection openings",
+# printed on SIGUSR1).
+step "HTTP: 20 requests with HTTP/1.0, HTTP/1.1 keep-alive and HTTP/2"
+say "synack serve also serves HTTP on port 80 (here its built-in page; --root DIR" \
+    "serves a directory). The kernel's curl fetches the same 20 URLs three" \
+    "times. HTTP/1.0 closes the connection after each response, so every" \
+    "request pays a three-way handshake; HTTP/1.1 keeps the connection for the" \
+    "next request; HTTP/2 carries every request as a stream of one connection."
+command -v curl >/dev/null || die "curl is not installed (make demo installs it: scripts/deps.sh demo)"
+http_opens() { # the "passive connection openings" counter, read live
+    local before
+    before=$(grep -c '^synack counters:' "$TMP/synack.out")
+    kill -USR1 "$SYNACK_PID" 2>/dev/null || die "synack is gone"
+    for _ in $(seq 50); do
+        [ "$(grep -c '^synack counters:' "$TMP/synack.out")" -gt "$before" ] && break
+        sleep 0.1
+    done
+    sleep 0.1
+    counter "passive connection openings"
+}
+HTTP_URLS="http://$STACK_ADDR/?n=[1-20]"
+# curl 7.88.x (Debian 12) cannot reuse an HTTP/2 prior-knowledge connection
+# (curl/curl#10634, fixed in curl 8.0); there HTTP/2 starts with Upgrade: h2c.
+H2_MODE=--http2-prior-knowledge
+curl_major=$(curl --version | awk 'NR == 1 { split($2, v, "."); print v[1] }')
+[ "${curl_major:-0}" -ge 8 ] || H2_MODE=--http2
+http_rows=()
+http_run() { # LABEL WANT MODE PORTS: one curl over the 20 URLs
+    local label=$1 want=$2 mode=$3 ports=$4 before after t0 t1 ms n
+    before=$(http_opens)
+    t0=$(date +%s%N)
+    kernel_as "curl -s $mode -o /dev/null -w '%{http_code} ' '$HTTP_URLS'" \
+        curl -s "$mode" --local-port "$ports" -o /dev/null -w '%{http_code} ' "$HTTP_URLS" ||
+        die "curl $mode failed"
+    t1=$(date +%s%N)
+    echo # -w printed no newline after the last code
+    n=$(grep -o 200 "$TMP/last" | wc -l)
+    [ "$n" = 20 ] || die "curl $mode: $n of 20 answers were 200"
+    after=$(http_opens)
+    ms=$(((t1 - t0) / 1000000))
+    [ $((after - before)) = "$want" ] ||
+        die "curl $mode: synack counted $((after - before)) handshakes, expected $want"
+    http_rows+=("$(printf '%-38s %8s %16s %9s ms' "$label" 20 $((after - before)) "$ms")")
+    ok "$label: 20 responses, $((after - before)) TCP handshake(s), $ms ms"
+}
+http_run "HTTP/1.0 (curl --http1.0)" 20 --http1.0 40100-40199
+http_run "HTTP/1.1 keep-alive (curl --http1.1)" 1 --http1.1 40011
+if [ "$H2_MODE" = --http2 ]; then
+    say "" "(This curl, $(curl --version | awk 'NR == 1 { print $2 }'), cannot reuse an HTTP/2 prior-knowledge" \
+        "connection, curl/curl#10634, fixed in curl 8.0. --http2 asks for HTTP/2" \
+        "with Upgrade: h2c on the first request and then multiplexes the rest" \
+        "on the same connection.)"
+fi
+http_run "HTTP/2 (curl $H2_MODE)" 1 "$H2_MODE" 40012
+LADDERS+=("HTTP/1.0|--port 40100" "HTTP/1.1|--port 40011" "HTTP/2|--port 40012")
+say "" "The same 20 URLs, 20 requests each time; handshakes as synack counted them:" ""
+printf '   %s%-38s %8s %16s %12s%s\n' "$B" protocol requests "TCP handshakes" "total time" "$N"
+for row in "${http_rows[@]}"; do say "$row"; done
+say "" "Each handshake is a round trip before the first byte of the request, and" \
+    "each new connection starts TCP's congestion window small again: that is" \
+    "what keep-alive and multiplexing save."
+
+# Hook for the ladder diagrams at the end of the demo: append one entry per
+# run to LADDERS, "LABEL|SELECTION[|N]", where SELECTION is `synack trace`
+# options that select the run's connection in demo.pcap, and N which of the
+# connections selected (in the order they started; default 1). E.g. with
+# curl --local-port 40010 for the HTTP/1.0 run:
+#   LADDERS+=("HTTP/1.0|--port 40010") LADDERS+=("HTTP/1.1|--port 40011")
+#   LADDERS+=("HTTP/2|--port 40012")
+# or, in the order the runs connected to port 80:
+#   LADDERS+=("HTTP/1.0|--port 80|1" "HTTP/1.1|--port 80|2" "HTTP/2|--port 80|3")
+# The first entry is drawn in the terminal, all of them side by side in the
+# HTML page. Without entries the echo and daytime connections are drawn.
+
 # -------------------------------------------------------------------------
+step "Live connections: synack ss"
+say "synack serve answers on a control socket (it printed the path at start)." \
+    "synack ss lists its connections like ss -ti: state, queues, addresses," \
+    "then RTO, RTT, MSS, cwnd, bytes and retransmissions. An nc holds a" \
+    "connection to echo open for a moment:"
+CTL=$(sed -n 's/^synack: control socket \([^ ,]*\).*/\1/p' "$TMP/synack.err" | head -n 1)
+[ -n "$CTL" ] || die "synack did not print its control socket"
+(sleep 2 | ip netns exec "$NS" nc -q1 "$STACK_ADDR" 7 >/dev/null 2>&1) &
+held=$!
+for _ in $(seq 30); do
+    "$SYNACK" ss --ctl "$CTL" 2>/dev/null | grep -q ESTABLISHED && break
+    sleep 0.1
+done
+printf '   %s# %s%s\n' "$B" "synack ss --ctl $CTL" "$N"
+"$SYNACK" ss --ctl "$CTL" >"$TMP/ss" 2>&1 || die "synack ss failed: $(cat "$TMP/ss")"
+sed 's/^/     /' "$TMP/ss"
+grep -q "^ESTABLISHED .*$STACK_ADDR:7 " "$TMP/ss" || die "synack ss did not show the held connection"
+ok "the connection nc holds is ESTABLISHED in synack's table"
+wait $held
+say "" "synack netstat prints the same counters as the end of this demo, from the" \
+    "running stack (synack netstat --prometheus: for a metrics scraper)."
 
 # -------------------------------------------------------------------------
 step "synack's counters"
@@ -190,6 +312,54 @@ say "" "The first fragmented request and reply: 3 fragments each way, with the" 
     "same IP id and offsets 0, 1480, 2960 ([+] means more fragments follow):"
 printf '   %s# %s%s\n' "$B" "tcpdump -vnr demo.pcap 'ip[6:2] & 0x3fff != 0' | head -12" "$N"
 head -12 "$TMP/dump2" | sed 's/^/     /'
+
+# -------------------------------------------------------------------------
+step "Ladder diagrams"
+# Without HTTP runs (see LADDERS above), the echo and daytime connections.
+if [ ${#LADDERS[@]} -eq 0 ]; then
+    LADDERS=("echo (port 7)|--port 7" "daytime (port 13)|--port 13")
+fi
+# Each entry's connection number, so that one page holds them all; the page
+# shows them in the order of their numbers, so the labels go in that order.
+: >"$TMP/ids"
+for entry in "${LADDERS[@]}"; do
+    IFS='|' read -r label sel nth <<<"$entry"
+    # shellcheck disable=SC2086 # the selection is options, split on purpose
+    id=$("$SYNACK" trace "$TMP/demo.pcap" --list $sel 2>/dev/null |
+        awk -v n="${nth:-1}" 'NR == n { print $1 }')
+    [ -n "$id" ] || die "no connection in the capture for '$label' ($sel, #${nth:-1})"
+    echo "$id|$label" >>"$TMP/ids"
+done
+first_id=$(head -n 1 "$TMP/ids" | cut -d'|' -f1)
+first=${LADDERS[0]%%|*}
+ids=() labels=()
+while IFS='|' read -r id label; do
+    ids+=("$id")
+    labels+=(--label "$label")
+done < <(sort -n -u -t'|' -k1,1 "$TMP/ids")
+say "synack trace reads any capture (synack's own, or tcpdump's) and draws each" \
+    "TCP connection as a ladder: the client's line left, the server's right," \
+    "one arrow per segment with its flags, sequence and acknowledgment numbers" \
+    "(relative, as Wireshark shows them), length, window and options, and each" \
+    "side's TCP state where it changes. --states puts synack's own recorded" \
+    "states (serve --trace) on the server's side. The $first connection:"
+printf '   %s# %s%s\n' "$B" "synack trace demo.pcap --conn $first_id --states states.jsonl" "$N"
+"$SYNACK" trace "$TMP/demo.pcap" --conn "$first_id" --states "$TMP/states.jsonl" \
+    --color "$([ -t 1 ] && echo always || echo never)" >"$TMP/ladder" 2>&1 ||
+    die "synack trace failed: $(tail -n 1 "$TMP/ladder")"
+sed 's/^/  /' "$TMP/ladder"
+grep -q "SYN-SENT" "$TMP/ladder" && grep -q "ESTABLISHED" "$TMP/ladder" ||
+    die "the ladder does not show the handshake"
+page_dir=$ROOT/build/demo
+mkdir -p "$page_dir" || die "cannot create $page_dir"
+page=$page_dir/ladders.html
+conns=$(IFS=,; echo "${ids[*]}")
+"$SYNACK" trace "$TMP/demo.pcap" --conn "$conns" --states "$TMP/states.jsonl" --max 16 --quiet \
+    --html "$page" --svg "$page_dir/ladders.svg" "${labels[@]}" \
+    --title "synack demo: $(printf '%s, ' "${LADDERS[@]%%|*}" | sed 's/, $//')" ||
+    die "synack trace --html failed"
+ok "the ladders of ${#ids[@]} connections side by side: $page"
+say "(open it in a browser; $page_dir/ladders.svg is the same as an image)"
 
 step "Done"
 say "Try it yourself (as root):" \

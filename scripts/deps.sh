@@ -28,7 +28,7 @@ test_pkgs="$build_pkgs clang libclang-rt-14-dev tshark tcpdump iproute2 iputils-
     python3 python3-scapy python3-h2 python3-hyperframe curl nghttp2-client wrk socat
     netcat-openbsd nginx-light iperf3 libxml2-utils chromium"
 
-demo_pkgs="$build_pkgs iproute2 iputils-ping curl nghttp2-client tcpdump"
+demo_pkgs="$build_pkgs iproute2 iputils-ping curl nghttp2-client tcpdump netcat-openbsd"
 
 case $mode in
 test | bench) pkgs=$test_pkgs ;;

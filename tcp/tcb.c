@@ -1,6 +1,7 @@
 /* tcp/tcb.c: the connection and listener tables, TCB lifecycle, state
  * changes, and the queue of events for the application. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -230,9 +231,34 @@ int tcb_listen_insert(struct tcb *l)
     return 0;
 }
 
+/* The trace's one-line cause of a change to @to (see tcp_trace_fn). */
+static const char *trace_cause(const struct tcb *c, enum tcp_state to, char *buf, size_t len)
+{
+    const struct tcp *t = c->tcp;
+    const struct tw_entry *f = t->tw ? t->tw->firing : NULL;
+    if (t->cause_seg) {
+        char fl[9];
+        snprintf(buf, len, "segment %s seq=%u ack=%u len=%u",
+                 tcp_flags_str(t->cause_seg->flags, fl), t->cause_seg->seq, t->cause_seg->ack,
+                 t->cause_seg->len);
+        return buf;
+    }
+    if (t->cause_what)
+        return t->cause_what;
+    if (f)
+        return f == &c->rtx_timer       ? "timer rtx"
+               : f == &c->delack_timer   ? "timer delack"
+               : f == &c->persist_timer  ? "timer persist"
+               : f == &c->keep_timer     ? "timer keepalive"
+               : f == &c->wait_timer     ? "timer time-wait"
+                                         : "timer";
+    return to == TCPS_LISTEN ? "user listen" : to == TCPS_SYN_SENT ? "user connect" : "user close";
+}
+
 void tcp_set_state(struct tcb *c, enum tcp_state s)
 {
     struct tcp *t = c->tcp;
+    enum tcp_state from = c->state;
     if (s == TCPS_ESTABLISHED && c->state != TCPS_ESTABLISHED)
         STAT_INC(t->st, tcp, curr_estab);
     if ((c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT) &&
@@ -243,6 +269,10 @@ void tcp_set_state(struct tcb *c, enum tcp_state s)
     if (s == TCPS_SYN_RECEIVED && c->listener)
         c->listener->n_syn_rcvd++;
     c->state = s;
+    if (t->trace && from != s) {
+        char buf[96];
+        t->trace(t->trace_ctx, c, from, s, trace_cause(c, s, buf, sizeof(buf)));
+    }
 }
 
 void tcp_close_conn(struct tcb *c, int err)
@@ -250,8 +280,7 @@ void tcp_close_conn(struct tcb *c, int err)
     if (c->state == TCPS_CLOSED)
         return;
     tcp_timers_stop(c);
-    if (c->state != TCPS_LISTEN)
-        tcb_hash_remove(c);
+    tcb_hash_remove(c); /* a listener from the listen table: it may be freed next */
     detach_from_listener(c);
     tcp_set_state(c, TCPS_CLOSED);
     if (err && !c->err)

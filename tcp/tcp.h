@@ -59,6 +59,15 @@ struct tcb;
 struct sn_sock;
 struct tcp;
 
+/* The state-change trace hook: tcp_set_state calls it after every change
+ * when set (struct tcp's trace; the stack's owner sets it, see api/trace.c).
+ * @cause is one line saying why: "segment S. seq=N ack=N len=N" (the
+ * segment that arrived, absolute numbers, flags as tcpdump prints them),
+ * "timer rtx|delack|persist|keepalive|time-wait", "icmp unreachable", or
+ * "user listen|connect|close" for a call from the application. */
+typedef void (*tcp_trace_fn)(void *ctx, const struct tcb *c, enum tcp_state from,
+                             enum tcp_state to, const char *cause);
+
 /* Congestion control behind a small seam (FreeBSD cc/, Linux
  * tcp_congestion_ops). Loss recovery itself (which segment to resend)
  * lives in tcp_in/tcp_out; the algorithm only moves cwnd and ssthresh. */
@@ -145,6 +154,7 @@ struct tcb {
     bool ack_now;
     bool fin_queued;           /* user is done writing: FIN follows the data */
     bool rd_shut;
+    bool fin_rcvd;             /* the peer's FIN arrived: EOF for the reader, even once CLOSED */
     bool nodelay, keepalive, quickack;
     bool orphan;               /* the user released the handle */
     bool on_ev_list;
@@ -186,6 +196,14 @@ struct tcp {
     uint32_t challenge_tokens;  /* RFC 5961 7: challenge ACK budget */
     sn_time challenge_refill;
     sn_time now;                /* time of the current input/timer */
+
+    /* State-change trace (NULL: off), and what is being processed, which
+     * only the trace reads: the segment in tcp_input, or an ICMP error.
+     * A firing timer is known from tw->firing. */
+    tcp_trace_fn trace;
+    void *trace_ctx;
+    const struct tcp_seg *cause_seg;
+    const char *cause_what;
 };
 
 /* ---- tcb.c ---- */
@@ -246,6 +264,8 @@ void tcp_send_cookie_synack(struct tcp *t, uint32_t laddr, uint32_t raddr,
 void tcp_send_rst(struct tcb *c, sn_time now);
 /* The window to advertise now, in bytes (before scaling). */
 uint32_t tcp_rcv_window(struct tcb *c);
+/* The window scale shift we offer (RFC 7323 2.3). */
+uint8_t tcp_rcv_wscale_offer(const struct tcb *c);
 /* Largest payload per segment toward the peer. */
 uint32_t tcp_snd_mss(const struct tcb *c);
 uint32_t tcp_flight_size(const struct tcb *c);

@@ -61,7 +61,7 @@ static void negotiate(struct tcb *c, const struct tcp_opts *o, bool we_offered_a
     /* RFC 7323 2.2: scaling only when both sides sent the option. */
     c->ws_ok = o->has_ws && cfg->tcp_wscale > 0 && we_offered_all;
     c->snd_wscale = c->ws_ok ? (o->ws > 14 ? 14 : o->ws) : 0; /* RFC 7323 2.3: cap at 14 */
-    c->rcv_wscale = c->ws_ok ? (uint8_t)cfg->tcp_wscale : 0;
+    c->rcv_wscale = c->ws_ok ? tcp_rcv_wscale_offer(c) : 0;
     c->ts_ok = o->has_ts && cfg->tcp_timestamps && we_offered_all;
     if (c->ts_ok)
         c->ts_recent = o->ts_val;
@@ -122,7 +122,10 @@ static struct tcb *cookie_open(struct tcb *l, struct seg_ctx *x)
     c->rcv_adv = c->rcv_nxt;
     c->peer_mss = mss;
     c->iss = sg->ack - 1;
-    c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
+    /* The stateless SYN,ACK occupied ISS: SND.NXT is ISS + 1 (RFC 9293
+     * 3.10.7.2), else the ACK of it would be beyond SND.NXT. */
+    c->snd_una = c->recover = c->iss;
+    c->snd_nxt = c->snd_max = c->iss + 1;
     c->snd_wl1 = sg->seq - 1;
     c->cc->init(c);
     tcb_hash_insert(c);
@@ -159,7 +162,12 @@ static enum verdict in_listen(struct tcb *l, struct seg_ctx *x)
         uint16_t mss = sg->opt.has_mss ? sg->opt.mss : 536;
         uint32_t cookie = syncookie_make(t, x->laddr, sg->dport, x->raddr, sg->sport, sg->seq,
                                          mss, x->now);
-        tcp_send_cookie_synack(t, x->laddr, x->raddr, sg, cookie, mss, x->now);
+        /* The cookie encodes the peer's MSS; the SYN,ACK offers ours
+         * (RFC 9293 3.7.1), as tcb_setup computes it. */
+        uint32_t our_mss = net_path_mtu(t->net, x->raddr) - IP4_HDR_LEN - TCP_HDR_LEN;
+        if (our_mss > t->cfg->tcp_mss)
+            our_mss = t->cfg->tcp_mss;
+        tcp_send_cookie_synack(t, x->laddr, x->raddr, sg, cookie, (uint16_t)our_mss, x->now);
         return V_GONE;
     }
     if (queue_full)
@@ -267,6 +275,15 @@ static enum verdict check_seq(struct tcb *c, struct seg_ctx *x)
         c->snd_nxt = c->iss;
         return V_DONE;
     }
+    /* RFC 9293 3.5 figure 7 (simultaneous open): the peer's SYN,ACK repeats
+     * its SYN, one below RCV.NXT, but its ACK is new; only the new part is
+     * processed (3.10.7.4 first): the ACK completes the open, and the old
+     * SYN is acknowledged. */
+    if (c->state == TCPS_SYN_RECEIVED && sg->seq == c->irs && sg->len == 0 &&
+        (sg->flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == (TCP_F_SYN | TCP_F_ACK)) {
+        c->ack_now = true;
+        return V_CONTINUE;
+    }
     /* RFC 7323 5.3 PAWS: a timestamp older than TS.Recent is a duplicate. */
     if (c->ts_ok && sg->opt.has_ts && !rst && (int32_t)(sg->opt.ts_val - c->ts_recent) < 0) {
         c->ack_now = true;
@@ -327,6 +344,8 @@ static enum verdict check_syn(struct tcb *c, struct seg_ctx *x)
 {
     if (!(x->sg->flags & TCP_F_SYN))
         return V_CONTINUE;
+    if (c->state == TCPS_SYN_RECEIVED && x->sg->seq == c->irs)
+        return V_CONTINUE; /* the simultaneous open's SYN,ACK (check_seq) */
     challenge_ack(c, x->now);
     return drop(x, SN_DROP_TCP_SYN_BAD);
 }
@@ -417,9 +436,18 @@ static void on_new_ack(struct tcb *c, uint32_t ack, sn_time now)
     if (c->snd_una == c->iss)
         acked--; /* our SYN */
     uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
+    bool sampled = false;
     if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
         tcp_rtt_sample(c, now - c->rtt_start);
         c->rtt_timing = false;
+        sampled = true;
+    }
+    /* RFC 6298 5.5 and the note after 5.7 (Karn): the backed-off RTO stays
+     * until a new RTT measurement collapses it. */
+    if (c->backoff && !sampled) {
+        uint64_t rto = (uint64_t)c->rto_us << (c->backoff < 16 ? c->backoff : 16);
+        uint64_t hi = (uint64_t)c->tcp->cfg->tcp_rto_max_ms * 1000;
+        c->rto_us = (uint32_t)(rto < hi ? rto : hi);
     }
     c->backoff = 0;
     ring_read(&c->sndbuf, NULL, data);
@@ -430,8 +458,10 @@ static void on_new_ack(struct tcb *c, uint32_t ack, sn_time now)
     c->bytes_acked += data;
     if (c->in_recovery) {
         if (seq_ge(ack, c->recover)) {
-            /* RFC 6582 3.2 step 3, full ACK: deflate to ssthresh. */
-            uint32_t flight = tcp_flight_size(c) + tcp_snd_mss(c);
+            /* RFC 6582 3.2 step 3, full ACK: deflate to
+             * min(ssthresh, max(FlightSize, SMSS) + SMSS). */
+            uint32_t mss = tcp_snd_mss(c), fl = tcp_flight_size(c);
+            uint32_t flight = (fl > mss ? fl : mss) + mss;
             c->cwnd = c->ssthresh < flight ? c->ssthresh : flight;
             c->in_recovery = false;
         } else if (!c->sack_ok) {
@@ -456,11 +486,17 @@ static void on_new_ack(struct tcb *c, uint32_t ack, sn_time now)
 }
 
 /* RFC 9293 3.10.7.4 fifth, window update: only from a newer segment. */
+/* RFC 7323 2.2: the window of a segment with SYN set is never scaled. */
+static uint32_t seg_wnd(const struct tcb *c, const struct tcp_seg *sg)
+{
+    return (sg->flags & TCP_F_SYN) ? sg->wnd : (uint32_t)sg->wnd << c->snd_wscale;
+}
+
 static void update_window(struct tcb *c, const struct tcp_seg *sg)
 {
     if (!(seq_lt(c->snd_wl1, sg->seq) || (c->snd_wl1 == sg->seq && seq_le(c->snd_wl2, sg->ack))))
         return;
-    uint32_t wnd = (uint32_t)sg->wnd << c->snd_wscale;
+    uint32_t wnd = seg_wnd(c, sg);
     if (c->snd_wnd == 0 && wnd > 0) {
         tw_cancel(c->tcp->tw, &c->persist_timer);
         c->backoff = 0;
@@ -472,10 +508,13 @@ static void update_window(struct tcb *c, const struct tcp_seg *sg)
         c->max_snd_wnd = wnd;
 }
 
-/* Our FIN is acknowledged when the ACK passes it. */
+/* Our FIN is acknowledged when the ACK passes it. The FIN follows the
+ * data, and our SYN while that is unacknowledged (a FIN queued in
+ * SYN-RECEIVED: the ACK of the SYN is not the ACK of the FIN). */
 static bool fin_acked(const struct tcb *c, uint32_t ack)
 {
-    return c->fin_queued && ack == c->snd_una + c->sndbuf.len + 1 && c->snd_max == ack;
+    uint32_t fin_seq = c->snd_una + (c->snd_una == c->iss) + c->sndbuf.len;
+    return c->fin_queued && ack == fin_seq + 1 && c->snd_max == ack;
 }
 
 /* SYN-RECEIVED -> ESTABLISHED on the ACK of our SYN. */
@@ -486,12 +525,13 @@ static enum verdict ack_synrcvd(struct tcb *c, struct seg_ctx *x)
         tcp_reply_rst(c->tcp, x->laddr, x->raddr, sg, x->now);
         return drop(x, SN_DROP_TCP_ACK_UNACCEPTABLE);
     }
-    c->snd_wnd = (uint32_t)sg->wnd << c->snd_wscale;
+    c->snd_wnd = seg_wnd(c, sg);
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = sg->seq;
     c->snd_wl2 = sg->ack;
     struct tcb *l = c->listener;
-    tcp_set_state(c, TCPS_ESTABLISHED);
+    /* A CLOSE in SYN-RECEIVED queued its FIN (tcp_usr_shutdown). */
+    tcp_set_state(c, c->fin_queued ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED);
     if (l) {
         c->in_accept_q = true;
         c->q_next = NULL;
@@ -673,6 +713,7 @@ static void in_text(struct tcb *c, struct seg_ctx *x, uint32_t *fin_seq)
 static enum verdict in_fin(struct tcb *c, sn_time now)
 {
     c->rcv_nxt++;
+    c->fin_rcvd = true;
     c->ofo_fin = false;
     c->ack_now = true;
     tcb_raise(c, SN_EV_READABLE);
@@ -780,6 +821,7 @@ void tcp_input(void *ctx, struct pkt *p, const struct ip4_hdr *ip, sn_time now)
         return;
     }
     enum verdict v = V_RELISTEN;
+    t->cause_seg = &sg; /* for the state trace only */
     struct tcb *c = tcb_lookup(t, ip->dst, sg.dport, ip->src, sg.sport);
     if (c) {
         v = in_conn(c, &x);
@@ -795,6 +837,7 @@ void tcp_input(void *ctx, struct pkt *p, const struct ip4_hdr *ip, sn_time now)
             v = drop(&x, SN_DROP_TCP_NO_SOCKET);
         }
     }
+    t->cause_seg = NULL;
     if (v == V_DROP)
         pkt_drop(t->st, p, x.why);
     else
@@ -820,5 +863,7 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, const uint8_t *inner,
         return;
     bool refused = code == ICMP4_UNREACH_PORT || code == ICMP4_UNREACH_PROTO;
     STAT_INC(t->st, tcp, attempt_fails);
+    t->cause_what = "icmp unreachable"; /* for the state trace only */
     tcp_close_conn(c, refused ? -ECONNREFUSED : -EHOSTUNREACH);
+    t->cause_what = NULL;
 }

@@ -20,6 +20,25 @@ uint32_t tcp_snd_mss(const struct tcb *c)
 
 uint32_t tcp_flight_size(const struct tcb *c) { return c->snd_max - c->snd_una; }
 
+/* RFC 6691 / RFC 2018: options come out of the MSS, SACK blocks too. The
+ * bytes of SACK option the next segment carries (as fill_sack picks). */
+static uint32_t sack_opt_len(const struct tcb *c)
+{
+    uint32_t max = c->ts_ok ? 3 : 4;
+    if (!c->sack_ok || c->n_ofo == 0)
+        return 0;
+    return 4 + 8 * (c->n_ofo < max ? c->n_ofo : max);
+}
+
+/* Payload that fits one segment now: the MSS less the SACK option a
+ * receiver holding out-of-order data puts on it (Linux tcp_current_mss),
+ * or segments would outgrow the MTU and be fragmented. */
+static uint32_t data_room(const struct tcb *c)
+{
+    uint32_t mss = tcp_snd_mss(c), sack = sack_opt_len(c);
+    return mss > sack + 64 ? mss - sack : 64;
+}
+
 /* RFC 9293 3.8.6.2.2 receiver SWS avoidance: the right edge moves only by
  * at least min(buffer/2, MSS); RFC 7323 2.4: the window never shrinks. */
 uint32_t tcp_rcv_window(struct tcb *c)
@@ -34,6 +53,19 @@ uint32_t tcp_rcv_window(struct tcb *c)
         wnd = offered;
     uint32_t max = 65535u << c->rcv_wscale;
     return wnd > max ? max : wnd;
+}
+
+/* RFC 7323 2.3: the shift we offer is ours to choose: the configured one,
+ * but never so large that the receive buffer is a handful of window units
+ * (windows are advertised rounded down to 1 << shift: a buffer below that
+ * would always be announced as a zero window, and the connection could
+ * never move). */
+uint8_t tcp_rcv_wscale_offer(const struct tcb *c)
+{
+    uint8_t ws = (uint8_t)c->tcp->cfg->tcp_wscale;
+    while (ws > 0 && (1u << ws) > c->rcvbuf.max / 16)
+        ws--;
+    return ws;
 }
 
 /* Up to @max SACK blocks: the most recently changed range first
@@ -57,7 +89,7 @@ static void syn_options(const struct tcb *c, struct tcp_opts_out *o, bool synack
     o->mss = c->adv_mss;
     /* RFC 7323 2.2 / 3.2, RFC 2018 2: on a SYN+ACK only what the SYN offered. */
     o->ws_on = synack ? c->ws_ok : cfg->tcp_wscale > 0;
-    o->ws = (uint8_t)cfg->tcp_wscale;
+    o->ws = tcp_rcv_wscale_offer(c);
     o->ts_on = synack ? c->ts_ok : cfg->tcp_timestamps;
     o->sack_ok_on = synack ? c->sack_ok : cfg->tcp_sack;
 }
@@ -81,6 +113,11 @@ void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time 
     }
     if (!syn && c->sack_ok && (flags & TCP_F_ACK))
         o.n_sack = fill_sack(c, o.sack, o.ts_on ? 3 : 4);
+    /* Options come out of the MSS (RFC 6691): a segment sized without
+     * room for the SACK option carries fewer blocks (none if need be). */
+    uint32_t budget = tcp_snd_mss(c) + (c->ts_ok ? 12 : 0);
+    while (len && o.n_sack && tcp_opts_len(&o) + len > budget)
+        o.n_sack--;
     uint32_t hdr_len = TCP_HDR_LEN + tcp_opts_len(&o);
     uint8_t *b = pkt_put(p, hdr_len + len);
     if (!b) {
@@ -91,6 +128,12 @@ void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time 
         ring_peek(&c->sndbuf, seq - c->snd_una, b + hdr_len, len);
     uint32_t wnd = tcp_rcv_window(c);
     uint16_t wnd_field = syn ? (uint16_t)(wnd > 65535 ? 65535 : wnd) : (uint16_t)(wnd >> c->rcv_wscale);
+    /* RFC 9293 3.8.6 (SHLD-14), RFC 7323 2.4: scaling rounds the window
+     * down; round up instead where that would move the right edge left of
+     * what we already advertised. */
+    if (!syn && wnd_field < 65535 &&
+        seq_lt(c->rcv_nxt + ((uint32_t)wnd_field << c->rcv_wscale), c->rcv_adv))
+        wnd_field++;
     uint32_t ack = (flags & TCP_F_ACK) ? c->rcv_nxt : 0;
     tcp_build(b, c->laddr, c->raddr, c->lport, c->rport, seq, ack, flags, wnd_field, &o, len);
     if (flags & TCP_F_ACK) {
@@ -214,7 +257,7 @@ static bool small_segment_ok(const struct tcb *c, uint32_t len, uint32_t data_le
  * snd_una. */
 static void output_data(struct tcb *c, uint32_t win, sn_time now)
 {
-    uint32_t mss = tcp_snd_mss(c);
+    uint32_t mss = data_room(c);
     uint32_t fin_seq = c->snd_una + c->sndbuf.len;
     for (;;) {
         uint32_t off = c->snd_nxt - c->snd_una;
@@ -224,7 +267,11 @@ static void output_data(struct tcb *c, uint32_t win, sn_time now)
         if (len > mss)
             len = mss;
         bool fin = c->fin_queued && len == data_left && c->snd_nxt + len == fin_seq;
-        if (len > 0 && len < mss && !fin &&
+        /* SWS avoidance and Nagle hold back new data only: what was sent
+         * once is resent whatever its size (BSD: snd_nxt < snd_max goes
+         * straight to send), or a timeout could never repair a small
+         * segment and the connection would time out. */
+        if (len > 0 && len < mss && !fin && !seq_lt(c->snd_nxt, c->snd_max) &&
             !small_segment_ok(c, len, data_left, c->snd_max - c->snd_una))
             len = 0;
         if (len == 0 && !fin)
@@ -263,20 +310,34 @@ void tcp_output(struct tcb *c, sn_time now)
         break;
     }
     uint64_t before = c->segs_out;
-    if (c->state != TCPS_TIME_WAIT) {
+    /* RFC 9293 3.10.7.4 (FIN-WAIT-2, TIME-WAIT): our FIN is acknowledged,
+     * every byte with it: nothing is left to send but ACKs. (output_data
+     * would take snd_una, one past the FIN, for the FIN's place and send
+     * it again.) */
+    if (c->state != TCPS_TIME_WAIT && c->state != TCPS_FIN_WAIT_2) {
         if (c->in_recovery && c->sack_ok)
-            output_sack_recovery(c, tcp_snd_mss(c), now);
+            output_sack_recovery(c, data_room(c), now);
         else
             output_data(c, c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd, now);
     }
+    /* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where the
+     * RFC's SND.NXT is our snd_max: a timeout rewinds snd_nxt to resend
+     * (go-back-N, as BSD), and a pure ACK below what the peer already
+     * received would be unacceptable to it, its ACK never processed (both
+     * ends rewound: neither accepts the other's ACKs, the connection
+     * stalls until it times out). BSD sends pure ACKs at snd_max too. */
     if (c->ack_now && c->segs_out == before)
-        tcp_xmit(c, c->snd_nxt, 0, TCP_F_ACK, now);
+        tcp_xmit(c, c->snd_max, 0, TCP_F_ACK, now);
     if (c->state == TCPS_TIME_WAIT)
         return;
     if (c->snd_max != c->snd_una && !tw_armed(&c->rtx_timer))
         tcp_rtx_arm(c, now);
-    if (c->snd_wnd == 0 && c->sndbuf.len > c->snd_nxt - c->snd_una && c->snd_nxt == c->snd_una &&
-        !tw_armed(&c->persist_timer))
+    /* Data waits with nothing in flight: a zero window (RFC 9293 3.8.6.1
+     * probes) or one that sender SWS avoidance finds too small (3.8.6.2.1
+     * override timeout): only a timer can move it (BSD's tcp_setpersist
+     * in the same place). */
+    if (c->sndbuf.len > c->snd_nxt - c->snd_una && c->snd_max == c->snd_una &&
+        !tw_armed(&c->rtx_timer) && !tw_armed(&c->persist_timer))
         tcp_persist_arm(c, now);
 }
 

@@ -107,8 +107,27 @@ void tcp_delack_arm(struct tcb *c, sn_time now)
 static void persist_fire(struct tw_entry *e, sn_time now)
 {
     struct tcb *c = container_of(e, struct tcb, persist_timer);
-    if (c->snd_wnd != 0 || c->sndbuf.len == 0)
-        return; /* the window opened, or nothing waits for it */
+    uint32_t unsent = c->sndbuf.len - (c->snd_nxt - c->snd_una);
+    if (c->sndbuf.len == 0 || c->snd_max != c->snd_una)
+        return; /* nothing waits, or an ACK of what is in flight will come */
+    if (c->snd_wnd != 0) {
+        /* RFC 9293 3.8.6.2.1 (SWS avoidance, MUST-38): the override
+         * timeout. Sender SWS avoidance holds back a segment smaller than
+         * the MSS that the window would take; with nothing in flight no
+         * ACK will come to change that, and if the peer's window update
+         * was lost the connection would stall for good: send it now. */
+        uint32_t mss = tcp_snd_mss(c);
+        uint32_t len = unsent < c->snd_wnd ? unsent : c->snd_wnd;
+        if (len > mss)
+            len = mss;
+        if (len == 0)
+            return;
+        tcp_xmit(c, c->snd_nxt, len, TCP_F_ACK | TCP_F_PSH, now);
+        c->snd_nxt += len;
+        c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+        tcp_rtx_arm(c, now);
+        return;
+    }
     STAT_INC(c->tcp->st, tcp, persist_probes);
     tcp_xmit(c, c->snd_una - 1, 0, TCP_F_ACK, now);
     if (c->backoff < 16)

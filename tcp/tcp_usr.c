@@ -94,7 +94,10 @@ long tcp_usr_send(struct tcb *c, const void *buf, uint32_t len)
 long tcp_usr_recv(struct tcb *c, void *buf, uint32_t len)
 {
     if (c->rcvbuf.len == 0) {
-        if (tcps_have_rcvd_fin(c->state) || c->rd_shut)
+        /* RFC 9293 3.10.3: after the FIN, RECEIVE reports "connection
+         * closing", i.e. EOF, also once the close completed (CLOSED with
+         * the handle still held): as Linux's SOCK_DONE. */
+        if (tcps_have_rcvd_fin(c->state) || c->fin_rcvd || c->rd_shut)
             return 0;
         if (c->err)
             return c->err;
@@ -102,10 +105,17 @@ long tcp_usr_recv(struct tcb *c, void *buf, uint32_t len)
     }
     uint32_t before = tcp_rcv_window(c);
     uint32_t n = ring_read(&c->rcvbuf, buf, len);
-    ring_compact(&c->rcvbuf);
+    /* Out-of-order data sits past the committed bytes, in the same
+     * storage: free it only when no such range is held. */
+    if (c->n_ofo == 0)
+        ring_compact(&c->rcvbuf);
     /* RFC 9293 3.8.6.2.2: announce the opened window once it grew by at
-     * least min(buffer/2, MSS) (tcp_rcv_window applies that rule). */
-    if (tcp_rcv_window(c) > before && tcps_synchronized(c->state)) {
+     * least min(buffer/2, MSS) (tcp_rcv_window applies that rule). Not
+     * after the peer's FIN: nothing more can come, and a peer that has
+     * closed answers the update with RST (Linux's tcp_cleanup_rbuf skips
+     * it too, on RCV_SHUTDOWN). */
+    if (tcp_rcv_window(c) > before && tcps_synchronized(c->state) &&
+        !tcps_have_rcvd_fin(c->state) && !c->fin_rcvd) {
         c->ack_now = true;
         tcp_output(c, c->tcp->now);
     }
@@ -123,6 +133,13 @@ int tcp_usr_shutdown(struct tcb *c, int how)
         tcp_close_conn(c, 0);
         return 0;
     case TCPS_SYN_RECEIVED:
+        /* DEVIATION(RFC 9293 3.10.4, CLOSE in SYN-RECEIVED): the FIN is
+         * queued until our SYN is acknowledged (the RFC's "queue for
+         * processing after entering ESTABLISHED"), even with nothing to
+         * send, so the SYN,ACK alone is retransmitted meanwhile;
+         * ack_synrcvd then enters FIN-WAIT-1 and the FIN goes. */
+        c->fin_queued = true;
+        return 0;
     case TCPS_ESTABLISHED:
         tcp_set_state(c, TCPS_FIN_WAIT_1);
         break;
@@ -190,7 +207,7 @@ uint32_t tcp_usr_events(const struct tcb *c)
     uint32_t ev = 0;
     if (c->state == TCPS_LISTEN)
         return c->accept_head ? SN_EV_READABLE : 0;
-    if (c->rcvbuf.len || tcps_have_rcvd_fin(c->state) || c->err)
+    if (c->rcvbuf.len || tcps_have_rcvd_fin(c->state) || c->fin_rcvd || c->err)
         ev |= SN_EV_READABLE;
     if ((c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT) && !c->fin_queued &&
         ring_space(&c->sndbuf) > 0)

@@ -12,7 +12,14 @@
 
 /* X(name, one-line summary), in the order `synack --help` lists them. */
 #define CLI_COMMANDS(X) \
-    X(serve, "run a stack on a TAP or TUN device; it answers ARP and ping")
+    X(serve, "run a stack on a TAP or TUN device; it answers ARP and ping")                       \
+    X(connect, "netcat over synack: stdin/stdout over a TCP connection to HOST:PORT")          \
+    X(sim, "deterministic simulations: two stacks, seeded impairments, virtual time")          \
+    X(wire, "bridge two TAP devices through the impairment layer (netem in user space)")     \
+    X(pktscript, "run packetdrill scripts against one stack on a virtual clock")             \
+    X(trace, "draw the TCP connections in a capture (pcap/pcapng) as ladder diagrams")       \
+    X(ss, "list a running stack's connections, like ss -ti")                                  \
+    X(netstat, "print a running stack's counters, like netstat -s")
 
 /* main: argv[0] is the command's name; returns the exit status.
  * help: the full `synack NAME --help` text. */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
+#include "tools/cli.h"
 #include "tools/services.h"
 
 #define SVC_BUF 65536
@@ -21,8 +23,20 @@ struct svc_conn {
     uint8_t buf[SVC_BUF];
 };
 
+static const char *const svc_names[] = {"echo", "discard", "daytime", "chargen"};
+
 static void conn_finish(struct sn_sock *so, struct svc_conn *sc)
 {
+    if (log_threshold >= LOG_DEBUG) { /* `serve -v`: what each connection moved */
+        struct sn_tcp_info ti;
+        char ip[CLI_IP4_LEN], eb[CLI_ERR_LEN];
+        sn_sock_info(so, &ti);
+        int err = sn_sock_error(so);
+        log_debug("%s: connection from %s:%u done, %llu bytes received, %llu sent%s%s",
+                  svc_names[sc->kind], cli_fmt_ip4(ti.remote_addr, ip), ti.remote_port,
+                  (unsigned long long)ti.bytes_received, (unsigned long long)ti.bytes_sent,
+                  err ? ", error: " : "", err ? cli_strerror(err, eb) : "");
+    }
     sn_close(so);
     free(sc);
 }
