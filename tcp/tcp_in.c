@@ -91,6 +91,9 @@ static struct tcb *passive_open(struct tcb *l, struct seg_ctx *x)
     c->snd_wl2 = c->iss;
     c->nodelay = l->nodelay;
     c->keepalive = l->keepalive;
+    c->rtt_timing = true; /* time the SYN+ACK (Karn: unless retransmitted) */
+    c->rtt_seq = c->iss;
+    c->rtt_start = x->now;
     c->cc->init(c);
     tcb_hash_insert(c);
     tcp_set_state(c, TCPS_SYN_RECEIVED);
@@ -179,6 +182,15 @@ static enum verdict in_listen(struct tcb *l, struct seg_ctx *x)
     return V_GONE;
 }
 
+/* RFC 6298 5.7: when the SYN (or SYN+ACK) had to be retransmitted and the
+ * RTO is below 3 s, data transmission starts with an RTO of 3 s. */
+static void syn_rto_reinit(struct tcb *c)
+{
+    if (c->rto_us < 3000000)
+        c->rto_us = 3000000;
+    c->backoff = 0;
+}
+
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------ */
 
 static enum verdict in_syn_sent(struct tcb *c, struct seg_ctx *x)
@@ -216,6 +228,8 @@ static enum verdict in_syn_sent(struct tcb *c, struct seg_ctx *x)
     }
     if (c->rtt_timing || c->backoff == 0)
         tcp_rtt_sample(c, x->now - c->rtt_start);
+    else
+        syn_rto_reinit(c);
     c->rtt_timing = false;
     c->backoff = 0;
     c->snd_una = sg->ack;
@@ -529,6 +543,8 @@ static enum verdict ack_synrcvd(struct tcb *c, struct seg_ctx *x)
     c->max_snd_wnd = c->snd_wnd;
     c->snd_wl1 = sg->seq;
     c->snd_wl2 = sg->ack;
+    if (c->backoff)
+        syn_rto_reinit(c); /* our SYN+ACK was retransmitted: no RTT sample (Karn) */
     struct tcb *l = c->listener;
     /* A CLOSE in SYN-RECEIVED queued its FIN (tcp_usr_shutdown). */
     tcp_set_state(c, c->fin_queued ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED);
