@@ -8,6 +8,7 @@
 #include "core/timer_wheel.h"
 #include "net/net.h"
 #include "synack/synack.h"
+#include "synack/trace.h"
 #include "tcp/tcp.h"
 
 struct sn_stack {
@@ -17,6 +18,8 @@ struct sn_stack {
     struct pkt_pool *rx, *tx, *big;
     struct net net;
     struct tcp tcp;
+    sn_state_trace_fn state_trace; /* api/trace.c; NULL: off */
+    void *state_trace_user;
 };
 
 #endif

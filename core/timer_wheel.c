@@ -30,6 +30,7 @@ void tw_init(struct timer_wheel *w, sn_time now)
     w->cur_tick = tick_of(now);
     w->next_order = 0;
     w->n_armed = 0;
+    w->firing = 0;
 }
 
 void tw_arm(struct timer_wheel *w, struct tw_entry *e, sn_time deadline)
@@ -102,7 +103,9 @@ uint32_t tw_advance(struct timer_wheel *w, sn_time now)
         list_unlink(e);
         w->n_armed--;
         fired++;
+        w->firing = e;
         e->fn(e, now);
+        w->firing = 0;
     }
     return fired;
 }

@@ -31,6 +31,7 @@ struct timer_wheel {
     int64_t cur_tick;                /* next tick to examine */
     uint64_t next_order;
     uint32_t n_armed;
+    const struct tw_entry *firing;   /* whose callback runs now, or NULL */
 };
 
 void tw_init(struct timer_wheel *w, sn_time now);

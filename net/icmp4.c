@@ -81,7 +81,10 @@ static void error_input(struct net *n, struct pkt *p, const struct icmp4_hdr *h,
 {
     const uint8_t *inner = p->data + ICMP4_HDR_LEN;
     size_t len = p->len - ICMP4_HDR_LEN;
-    if (len < IP4_HDR_LEN || inner[0] >> 4 != 4 || (size_t)(inner[0] & 15) * 4 + 8 > len) {
+    /* The quote must hold a whole IPv4 header (IHL >= 5) and the 8 bytes
+     * after it (RFC 792) that name the transport connection. */
+    if (len < IP4_HDR_LEN || inner[0] >> 4 != 4 || (inner[0] & 15) < 5 ||
+        (size_t)(inner[0] & 15) * 4 + 8 > len) {
         pkt_drop(n->st, p, SN_DROP_ICMP_SHORT);
         return;
     }

@@ -21,11 +21,14 @@ static int is_broadcast(const struct net *n, uint32_t a)
     return a == 0xffffffffu || (n->mask != 0xffffffffu && a == (n->addr | ~n->mask));
 }
 
-/* RFC 1122 3.2.1.3: a source that is broadcast, multicast or ours (a
- * looped-back spoof) is discarded. */
+/* RFC 1122 3.2.1.3: a source that is broadcast, multicast, ours (a
+ * looped-back spoof), "this host" 0.0.0.0 ((a): only for bootstrapping,
+ * which we do not serve) or loopback 127/8 ((g): never outside a host) is
+ * discarded. */
 static int bad_source(const struct net *n, uint32_t src)
 {
-    return is_broadcast(n, src) || (src >> 28) == 0xe || src == n->addr;
+    return is_broadcast(n, src) || (src >> 28) == 0xe || src == n->addr || src == 0 ||
+           (src >> 24) == 127;
 }
 
 void ip4_input(struct net *n, struct pkt *p, sn_time now)

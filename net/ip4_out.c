@@ -7,7 +7,7 @@
 #include "net/net.h"
 
 /* The next hop for @dst, or 0 when there is no route. */
-static uint32_t route(const struct net *n, uint32_t dst)
+uint32_t ip4_route(const struct net *n, uint32_t dst)
 {
     if ((dst & n->mask) == (n->addr & n->mask) || dst == 0xffffffffu)
         return dst;
@@ -51,7 +51,7 @@ static int fragment(struct net *n, struct pkt *p, const struct ip4_hdr *hdr, uin
 
 int ip4_output(struct net *n, struct pkt *p, uint32_t dst, uint8_t proto, sn_time now)
 {
-    uint32_t next_hop = route(n, dst);
+    uint32_t next_hop = ip4_route(n, dst);
     if (!next_hop) {
         pkt_drop(n->st, p, SN_DROP_IP4_NO_ROUTE);
         return -EHOSTUNREACH;

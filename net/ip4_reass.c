@@ -125,8 +125,12 @@ static struct reass_dgram *find_or_create(struct net *n, const struct ip4_hdr *i
         if (!oldest || d->timer.deadline < oldest->timer.deadline)
             oldest = d;
     }
+    /* The memory bound counts whole buffers, and one buffer (64 KiB plus
+     * headroom) is a little more than the smallest reass_max_bytes: one
+     * datagram at a time is always allowed, or nothing could reassemble. */
     uint32_t buf_size = pkt_pool_buf_size(n->big);
-    if (!free_slot || n->reass.bytes_held + buf_size > n->cfg->reass_max_bytes) {
+    if (!free_slot ||
+        (n->reass.n_active && n->reass.bytes_held + buf_size > n->cfg->reass_max_bytes)) {
         if (!oldest)
             return NULL;
         dgram_drop(n, oldest, SN_DROP_IP4_FRAG_LIMIT);

@@ -114,6 +114,10 @@ static inline struct pkt *net_output(struct net *n) { return pktq_pop(&n->out); 
  * errno (-EHOSTUNREACH no route, -ENOBUFS no buffer); it was counted. */
 int ip4_output(struct net *n, struct pkt *p, uint32_t dst, uint8_t proto, sn_time now);
 
+/* The next hop toward @dst (on-link: @dst itself; else the gateway), or 0
+ * when there is no route. */
+uint32_t ip4_route(const struct net *n, uint32_t dst);
+
 /* The packet to @dst would leave with this source address and path MTU. */
 static inline uint32_t net_src_addr(const struct net *n) { return n->addr; }
 uint32_t net_path_mtu(const struct net *n, uint32_t dst);

@@ -4,10 +4,12 @@
 # Creates a network namespace of its own, starts `synack serve` on a TAP
 # device inside it, and lets the Linux kernel on the other side of that TAP
 # talk to synack: ARP, ping, fragmented ping. Then shows synack's counters
-# and a few lines of the capture synack wrote. Everything it creates (the
-# namespace, the device, the synack process, the temporary directory) is
-# removed on exit, also when a step fails. Exits non-zero with the failing
-# step named.
+# and a few lines of the capture synack wrote, and ends by drawing
+# connections from that capture as ladder diagrams (and an HTML page of them
+# side by side, build/demo/ladders.html, which is kept). Everything else it
+# creates (the namespace, the device, the synack process, the temporary
+# directory) is removed on exit, also when a step fails. Exits non-zero with
+# the failing step named.
 #
 # Environment: SYNACK (default build/synack), DEMO_KEEP=1 keeps the capture
 # and logs (the directory is printed).
@@ -348,8 +350,9 @@ printf '   %s# %s%s\n' "$B" "synack trace demo.pcap --conn $first_id --states st
     --color "$([ -t 1 ] && echo always || echo never)" >"$TMP/ladder" 2>&1 ||
     die "synack trace failed: $(tail -n 1 "$TMP/ladder")"
 sed 's/^/  /' "$TMP/ladder"
-grep -q "SYN-SENT" "$TMP/ladder" && grep -q "ESTABLISHED" "$TMP/ladder" ||
+if ! grep -q "SYN-SENT" "$TMP/ladder" || ! grep -q "ESTABLISHED" "$TMP/ladder"; then
     die "the ladder does not show the handshake"
+fi
 page_dir=$ROOT/build/demo
 mkdir -p "$page_dir" || die "cannot create $page_dir"
 page=$page_dir/ladders.html

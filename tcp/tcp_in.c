@@ -265,13 +265,16 @@ static bool seq_acceptable(const struct tcb *c, const struct tcp_seg *sg)
 }
 
 /* RFC 6191 / RFC 9293 3.10.7.4 note: a SYN may reopen a TIME-WAIT
- * connection when it is certainly new (larger timestamp or sequence). */
+ * connection when it is certainly new: its sequence number lies beyond
+ * RCV.NXT, or its timestamp is newer than TS.Recent, and it would not be
+ * rejected by PAWS (Linux's tcp_timewait_state_process takes either). */
 static enum verdict timewait_syn(struct tcb *c, struct seg_ctx *x)
 {
     const struct tcp_seg *sg = x->sg;
-    bool newer = c->ts_ok && sg->opt.has_ts ? (int32_t)(sg->opt.ts_val - c->ts_recent) > 0
-                                            : seq_gt(sg->seq, c->rcv_nxt);
-    if (!newer)
+    bool ts = c->ts_ok && sg->opt.has_ts;
+    int32_t ts_delta = ts ? (int32_t)(sg->opt.ts_val - c->ts_recent) : 0;
+    bool newer = seq_gt(sg->seq, c->rcv_nxt) || ts_delta > 0;
+    if (!newer || ts_delta < 0)
         return V_CONTINUE;
     STAT_INC(c->tcp->st, tcp, timewait_recycled);
     tcp_close_conn(c, 0);

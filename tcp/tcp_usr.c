@@ -53,6 +53,8 @@ int tcp_usr_connect(struct tcp *t, uint32_t raddr, uint16_t rport, uint16_t lpor
     uint32_t laddr = t->net->addr;
     if (raddr == 0 || rport == 0)
         return -EINVAL;
+    if (!ip4_route(t->net, raddr))
+        return -EHOSTUNREACH;
     if (!lport)
         lport = tcp_ephemeral_port(t, raddr, rport);
     if (!lport || tcb_lookup(t, laddr, lport, raddr, rport))

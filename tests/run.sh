@@ -7,6 +7,8 @@
 #   sim/<name>                 tests/sim/<name>.sh
 #   scripts/<path>.pkt         `build/synack pktscript FILE` per packet script
 #                              under tests/scripts/
+#   trace/<name>               tests/trace/<name>.sh (`synack trace` on captures
+#                              the tests write themselves)
 #   interop/<name>             tests/interop/<name>.sh (lib*.sh are helpers)
 #   fuzz/<name>                build/fuzz/<name> for FUZZ_SECONDS (default 20)
 #                              on a temporary corpus seeded from
@@ -152,6 +154,11 @@ discover_scripts() {
     done
 }
 
+# Golden-output and rendering tests of `synack trace` (no root needed).
+discover_trace() {
+    add_scripts tests/trace trace
+}
+
 discover_interop() {
     add_scripts tests/interop interop
 }
@@ -198,7 +205,7 @@ fuzz_one() {
 export -f fuzz_one
 export LOG_DIR FUZZ_SECONDS
 
-for group in unit sim scripts interop fuzz; do
+for group in unit sim scripts trace interop fuzz; do
     "discover_$group"
 done
 

@@ -14,6 +14,7 @@
 #define CLI_COMMANDS(X) \
     X(serve, "run a stack on a TAP or TUN device; it answers ARP and ping")                       \
     X(connect, "netcat over synack: stdin/stdout over a TCP connection to HOST:PORT")          \
+    X(get, "fetch URLs over synack's TCP with HTTP/1.0, 1.1 or 2; count the handshakes")     \
     X(sim, "deterministic simulations: two stacks, seeded impairments, virtual time")          \
     X(wire, "bridge two TAP devices through the impairment layer (netem in user space)")     \
     X(pktscript, "run packetdrill scripts against one stack on a virtual clock")             \

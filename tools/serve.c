@@ -10,6 +10,7 @@
 #include "synack/synack.h"
 #include "tools/cli.h"
 #include "tools/httpd.h"
+#include "tools/impair_opts.h"
 #include "tools/observe.h"
 #include "tools/services.h"
 #include "tools/stackup.h"
@@ -37,6 +38,8 @@ void cmd_serve_help(FILE *out)
     stackup_help_options(out);
     httpd_help_options(out);
     observe_help_options(out);
+    fprintf(out, "impairments of the device link, both directions (as `synack sim`):\n");
+    impair_take_opts_help(out);
     fprintf(out, "\n"
                  "exit status: 0 stopped by a signal, 1 runtime error, 2 bad command line\n"
                  "\n");
@@ -66,11 +69,21 @@ static void on_stop(struct sn_loop *lp, int signo, void *user)
     sn_loop_stop(lp);
 }
 
+/* The impairment's counters, when the link has one (@imp from su.impair). */
+static void print_impair(const struct link *imp)
+{
+    if (!imp)
+        return;
+    impair_stats_print(stdout, "of frames sent", impair_stats(imp, IMPAIR_TX));
+    impair_stats_print(stdout, "of frames received", impair_stats(imp, IMPAIR_RX));
+    fflush(stdout);
+}
+
 static void on_usr1(struct sn_loop *lp, int signo, void *user)
 {
     (void)signo;
-    (void)user;
     stackup_print_counters(sn_loop_stack(lp), stdout);
+    print_impair(user);
 }
 
 static int run(const struct stackup_opts *o, const struct httpd_opts *ho,
@@ -88,7 +101,7 @@ static int run(const struct stackup_opts *o, const struct httpd_opts *ho,
     if (!err)
         err = sn_loop_on_signal(su.lp, SIGTERM, on_stop, NULL);
     if (!err)
-        err = sn_loop_on_signal(su.lp, SIGUSR1, on_usr1, NULL);
+        err = sn_loop_on_signal(su.lp, SIGUSR1, on_usr1, su.impair);
     if (err) {
         cli_fail("cannot set up the event loop: %s", cli_strerror(err, eb));
         goto out;
@@ -110,6 +123,12 @@ static int run(const struct stackup_opts *o, const struct httpd_opts *ho,
     char where[160];
     if (!o->quiet)
         fprintf(stderr, "synack: serving %s\n", stackup_describe(&su, o, where, sizeof(where)));
+    if (!o->quiet && o->impair) {
+        char opts[512];
+        fprintf(stderr, "synack: impairing the link: %s (impair seed %llu)\n",
+                impair_opts_format(&o->impair->dir[IMPAIR_TX], opts, sizeof(opts)),
+                (unsigned long long)o->impair->seed);
+    }
     if (!o->quiet && httpd)
         fprintf(stderr, "synack: %s\n", httpd_describe(httpd, where, sizeof(where)));
     if (!o->quiet && *observe_describe(ob, where, sizeof(where)))
@@ -124,6 +143,7 @@ static int run(const struct stackup_opts *o, const struct httpd_opts *ho,
         goto out;
     }
     stackup_print_counters(su.stack, stdout);
+    print_impair(su.impair);
     stackup_log_loop_stats(&su);
     rc = CLI_EXIT_OK;
 out:
@@ -138,9 +158,13 @@ int cmd_serve_main(int argc, char **argv)
     struct stackup_opts o;
     struct httpd_opts ho;
     struct observe_opts obo;
+    struct impair_cfg ic;
+    int imp_given = 0;
     int rc = httpd_take_opts(CMD, &argc, argv, &ho);
     if (!rc)
         rc = observe_take_opts(CMD, &argc, argv, &obo);
+    if (!rc)
+        rc = impair_take_opts(CMD, &argc, argv, &ic, &imp_given);
     if (rc)
         return rc;
     rc = stackup_parse(CMD, cmd_serve_help, argc, argv, &o);
@@ -148,5 +172,7 @@ int cmd_serve_main(int argc, char **argv)
         rc = cli_usage_cmd(CMD, "unexpected argument '%s'", o.args[0]);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
+    if (imp_given)
+        o.impair = &ic;
     return run(&o, &ho, &obo);
 }

@@ -79,6 +79,18 @@ SN_API struct pkt_pool *sn_stack_rx_pool(struct sn_stack *s);
 /* Prints every counter (netstat -s style); zero ones only if @all. */
 SN_API void sn_stack_print_stats(const struct sn_stack *s, FILE *out, int all);
 
+/* Every counter in the Prometheus text exposition format (version 0.0.4:
+ * serve it as "text/plain; version=0.0.4"), e.g. for an HTTP /metrics. */
+SN_API void sn_stack_print_prometheus(const struct sn_stack *s, FILE *out);
+
+/* The connection table like `ss -ti` (what `synack ss` shows): one line per
+ * connection (state, queues, addresses) and one of variables (cwnd,
+ * ssthresh, srtt, rto, bytes, retransmits). @which: SN_SOCKS_CONNS
+ * (every non-listening one), SN_SOCKS_LISTEN, or both OR'ed together. */
+#define SN_SOCKS_CONNS 1
+#define SN_SOCKS_LISTEN 2
+SN_API void sn_stack_print_socks(struct sn_stack *s, FILE *out, int which);
+
 /* Pool accounting: packet buffers currently held by the stack (in queues,
  * reassembly, ...). A stack with nothing in flight holds 0. */
 SN_API uint32_t sn_stack_bufs_in_use(const struct sn_stack *s);
