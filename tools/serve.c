@@ -12,6 +12,7 @@
 #include "tools/httpd.h"
 #include "tools/impair_opts.h"
 #include "tools/observe.h"
+#include "tools/queues.h"
 #include "tools/services.h"
 #include "tools/stackup.h"
 
@@ -36,6 +37,7 @@ void cmd_serve_help(FILE *out)
             "\n"
             "options:\n");
     stackup_help_options(out);
+    queues_help_options(out);
     httpd_help_options(out);
     observe_help_options(out);
     fprintf(out, "impairments of the device link, both directions (as `synack sim`):\n");
@@ -160,7 +162,10 @@ int cmd_serve_main(int argc, char **argv)
     struct observe_opts obo;
     struct impair_cfg ic;
     int imp_given = 0;
+    unsigned queues = 1;
     int rc = httpd_take_opts(CMD, &argc, argv, &ho);
+    if (!rc)
+        rc = queues_take_opts(CMD, &argc, argv, &queues);
     if (!rc)
         rc = observe_take_opts(CMD, &argc, argv, &obo);
     if (!rc)
@@ -174,5 +179,11 @@ int cmd_serve_main(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (imp_given)
         o.impair = &ic;
+    if (queues > 1) {
+        if (o.pcap || o.impair || obo.trace || obo.ctl)
+            return cli_usage_cmd(CMD, "--queues runs one instance per queue: --pcap, --trace, "
+                                      "--ctl and impairments are for one instance only");
+        return queues_run(CMD, &o, &ho, queues);
+    }
     return run(&o, &ho, &obo);
 }
