@@ -182,6 +182,20 @@ static void resolved(struct net *n, struct arp_entry *e, const uint8_t *mac, sn_
         push_eth(n, p, e->mac);
 }
 
+/* lwIP's ETHARP_TRUST_IP_MAC: with several instances on one multi-queue
+ * TAP, the ARP reply to one instance's request may reach another one (tun
+ * steers it by the flow of the last ARP frame sent), but the peer's own
+ * datagrams reach the instance they are for: learn its MAC from them. Not
+ * refreshed while unchanged (one per datagram would cost a timer each). */
+void arp_glean(struct net *n, uint32_t ip, const uint8_t mac[6], sn_time now)
+{
+    struct arp_entry *e = lookup(&n->arp, ip);
+    if (e && e->state == ARP_RESOLVED && memcmp(e->mac, mac, 6) == 0)
+        return;
+    if (e || (e = entry_new(n, ip)))
+        resolved(n, e, mac, now);
+}
+
 int arp_cache_lookup(struct net *n, uint32_t ip, uint8_t mac[6])
 {
     struct arp_entry *e = lookup(&n->arp, ip);

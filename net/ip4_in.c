@@ -57,6 +57,10 @@ void ip4_input(struct net *n, struct pkt *p, sn_time now)
         pkt_drop(n->st, p, SN_DROP_IP4_BAD_SRC);
         return;
     }
+    /* The Ethernet header eth_input pulled is still in front of the data. */
+    if (n->cfg->arp_glean && n->kind == LINK_ETH && (ip.src & n->mask) == (n->addr & n->mask) &&
+        pkt_headroom(p) >= 14)
+        arp_glean(n, ip.src, p->data - 14 + 6, now);
     pkt_trim(p, ip.total_len); /* Ethernet pads short frames */
     if (ip.hdr_len > IP4_HDR_LEN)
         STAT_INC(n->st, ip4, rx_options); /* options are skipped with the header */

@@ -73,8 +73,16 @@ int ip4_output(struct net *n, struct pkt *p, uint32_t dst, uint8_t proto, sn_tim
         pkt_drop(n->st, p, SN_DROP_NOMEM);
         return -ENOBUFS;
     }
-    if (h.total_len > n->mtu)
+    if (p->off.gso_type) {
+        /* The link cuts a TSO super-frame into segments whose IDs count up
+         * from this one (Linux inet_gso_segment): skip those IDs. */
+        uint32_t tcp_hdr = (uint32_t)(p->data[IP4_HDR_LEN + 12] >> 4) * 4;
+        uint32_t payload = h.total_len - IP4_HDR_LEN - tcp_hdr;
+        uint32_t segs = p->off.gso_size ? (payload + p->off.gso_size - 1) / p->off.gso_size : 1;
+        n->next_ip_id = (uint16_t)(n->next_ip_id + (segs > 1 ? segs - 1 : 0));
+    } else if (h.total_len > n->mtu) {
         return fragment(n, p, &h, next_hop, now);
+    }
     ip4_build(b, &h);
     STAT_INC(n->st, ip4, tx_packets);
     net_xmit_ip4(n, p, next_hop, now);

@@ -23,6 +23,7 @@ int net_init(struct net *n, const struct sn_config *cfg, struct sn_stats *st,
     n->mask = ip4_prefix_mask(ifc->prefix_len);
     n->gateway = ifc->gateway;
     n->mtu = ifc->mtu;
+    n->offload = ifc->offload;
     n->icmp_tokens = cfg->icmp_burst;
     n->icmp_refill = now;
     pktq_init(&n->out);
@@ -89,6 +90,11 @@ struct pkt *net_alloc_tx(struct net *n)
     if (!p)
         pkt_drop(n->st, NULL, SN_DROP_NOMEM);
     return p;
+}
+
+struct pkt *net_alloc_tx_big(struct net *n)
+{
+    return pkt_alloc(n->big, PKT_HEADROOM);
 }
 
 uint32_t net_path_mtu(const struct net *n, uint32_t dst)

@@ -15,6 +15,7 @@
 #include "core/timer_wheel.h"
 #include "link/link.h"
 #include "synack/config.h"
+#include "synack/synack.h"
 #include "wire/ip4.h"
 
 /* What an upper protocol gets for each datagram addressed to us. */
@@ -64,6 +65,7 @@ struct net {
     uint8_t mac[6];
     uint32_t addr, mask, gateway; /* host order; gateway 0 = none */
     uint32_t mtu;                 /* largest IPv4 datagram on the link */
+    uint32_t offload;             /* SN_OFFLOAD_* the link does (TSO implies CSUM) */
     uint16_t next_ip_id;
 
     struct arp_cache arp;
@@ -90,6 +92,7 @@ struct net_iface {
     uint8_t prefix_len;
     uint32_t gateway;
     uint32_t mtu;
+    uint32_t offload; /* SN_OFFLOAD_* */
 };
 
 /* Sets up @n; allocates the ARP cache and reassembly slots. Returns 0 or
@@ -108,10 +111,12 @@ void net_input(struct net *n, struct pkt *frame, sn_time now);
 static inline struct pkt *net_output(struct net *n) { return pktq_pop(&n->out); }
 
 /* Sends the transport segment in @p (data = transport header) to @dst. The
- * checksum of the transport header must already be filled in. Adds the
- * IPv4 header (source = our address), routes, fragments when larger than
- * the MTU, resolves the next hop. Consumes @p. Returns 0, or a negative
- * errno (-EHOSTUNREACH no route, -ENOBUFS no buffer); it was counted. */
+ * checksum of the transport header must already be filled in (or left to
+ * the link: p->off.csum_partial). Adds the IPv4 header (source = our
+ * address), routes, fragments when larger than the MTU (not a TSO
+ * super-frame, p->off.gso_type: the link cuts that), resolves the next hop.
+ * Consumes @p. Returns 0, or a negative errno (-EHOSTUNREACH no route,
+ * -ENOBUFS no buffer); it was counted. */
 int ip4_output(struct net *n, struct pkt *p, uint32_t dst, uint8_t proto, sn_time now);
 
 /* The next hop toward @dst (on-link: @dst itself; else the gateway), or 0
@@ -125,6 +130,10 @@ uint32_t net_path_mtu(const struct net *n, uint32_t dst);
 /* A new transmit buffer with room for every header below transport, or NULL
  * (counted as a NOMEM drop). */
 struct pkt *net_alloc_tx(struct net *n);
+
+/* A 64 KiB transmit buffer for a TSO super-frame, or NULL when none is free
+ * (not counted as a drop: the caller sends MSS-sized segments instead). */
+struct pkt *net_alloc_tx_big(struct net *n);
 
 /* Binds @fn to UDP @port. Returns 0, -EADDRINUSE or -ENOSPC. */
 int udp_bind(struct net *n, uint16_t port, udp_handler fn, void *ctx);
@@ -141,6 +150,8 @@ void arp_announce(struct net *n, sn_time now);
 void net_xmit_ip4(struct net *n, struct pkt *p, uint32_t next_hop, sn_time now);
 /* Looks up @ip; 1 and *mac when resolved. */
 int arp_cache_lookup(struct net *n, uint32_t ip, uint8_t mac[6]);
+/* Learns @ip's MAC from a datagram it sent (cfg->arp_glean). */
+void arp_glean(struct net *n, uint32_t ip, const uint8_t mac[6], sn_time now);
 
 void ip4_input(struct net *n, struct pkt *p, sn_time now);
 /* Delivers a complete datagram (data = IPv4 header) to its protocol.

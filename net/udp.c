@@ -36,7 +36,7 @@ void udp_input(void *ctx, struct pkt *p, const struct ip4_hdr *ip, sn_time now)
     }
     pkt_trim(p, len);
     /* RFC 768: a zero checksum means the sender computed none. */
-    if (rd16(p->data + 6) != 0 && !p->off.csum_valid &&
+    if (rd16(p->data + 6) != 0 && !pkt_l4_csum_trusted(p, 6) &&
         csum_fold(csum_add(csum_pseudo4(ip->src, ip->dst, IP4_PROTO_UDP, len), p->data, len)) != 0) {
         pkt_drop(n->st, p, SN_DROP_UDP_BAD_CSUM);
         return;

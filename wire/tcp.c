@@ -158,6 +158,13 @@ uint32_t tcp_build(uint8_t *b, uint32_t src, uint32_t dst, uint16_t sport, uint1
                    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
                    const struct tcp_opts_out *o, uint32_t payload_len)
 {
+    return tcp_build_csum(b, src, dst, sport, dport, seq, ack, flags, wnd, o, payload_len, 0);
+}
+
+uint32_t tcp_build_csum(uint8_t *b, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                        uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+                        const struct tcp_opts_out *o, uint32_t payload_len, int partial)
+{
     uint32_t hdr_len = TCP_HDR_LEN + tcp_opts_len(o);
     wr16(b, sport);
     wr16(b + 2, dport);
@@ -171,7 +178,10 @@ uint32_t tcp_build(uint8_t *b, uint32_t src, uint32_t dst, uint16_t sport, uint1
     opts_write(b + TCP_HDR_LEN, o);
     uint32_t total = hdr_len + payload_len;
     uint32_t sum = csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)total);
-    wr16(b + 16, csum_fold(csum_add(sum, b, total)));
+    if (partial)
+        wr16(b + 16, (uint16_t)~csum_fold(sum)); /* the device adds header and payload */
+    else
+        wr16(b + 16, csum_fold(csum_add(sum, b, total)));
     return hdr_len;
 }
 

@@ -86,6 +86,16 @@ uint32_t tcp_build(uint8_t *b, uint32_t src, uint32_t dst, uint16_t sport, uint1
                    uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
                    const struct tcp_opts_out *o, uint32_t payload_len);
 
+/* As tcp_build; with @partial, the checksum is left to a device (Linux
+ * CHECKSUM_PARTIAL, virtio NEEDS_CSUM): the field holds the folded
+ * pseudo-header sum over the whole segment's length, not complemented, and
+ * the device adds the sum of the header and payload. For a TSO
+ * super-segment the device fixes the length per segment, as Linux's
+ * tcp_gso_segment does. */
+uint32_t tcp_build_csum(uint8_t *b, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                        uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+                        const struct tcp_opts_out *o, uint32_t payload_len, int partial);
+
 /* "S.", "F.", "R", "P." ... as tcpdump prints flags, into @buf (>= 9). */
 char *tcp_flags_str(uint8_t flags, char *buf);
 

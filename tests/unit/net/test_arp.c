@@ -294,6 +294,59 @@ static void sender_is_our_address(void **state)
     fr_stack_done(s, FR_T0);
 }
 
+/* The cache holds cfg->arp_cache_size entries. When every one is waiting
+ * for an answer (they hold packets), a packet for yet another host is
+ * dropped (ARP_QUEUE_FULL); resolved entries are recycled instead, the one
+ * closest to expiry first. */
+static void cache_full(void **state)
+{
+    (void)state;
+    struct sn_config cfg;
+    sn_config_defaults(&cfg);
+    cfg.arp_cache_size = 4;
+    struct sn_stack *s = fr_stack_new(&cfg, 0);
+    fr_drain(s);
+    uint8_t f[FR_FRAME_MAX], d[100], icmp[16];
+    size_t in = fr_icmp_echo(icmp, 8, 1, 1, NULL, 0);
+    for (uint32_t h = 10; h <= 14; h++) {
+        size_t n = fr_eth_ip4(f, &(struct fr_ip){.proto = 1, .src = 0xc0000200u | h}, icmp, in);
+        fr_input(s, f, n, FR_T0 + h);
+    }
+    assert_int_equal(fr_count(s, SN_C_arp_tx_requests), 4);
+    assert_int_equal(fr_drain(s), 4);
+    assert_int_equal(fr_drops(s, SN_DROP_ARP_QUEUE_FULL), 1); /* host .14 */
+    /* Answers for .10 .. .13 release their echo replies. */
+    for (uint32_t h = 10; h <= 13; h++) {
+        uint8_t mac[6] = {0x02, 0, 0, 0, 0, (uint8_t)h};
+        fr_arp(d, 2, fr_our_mac, mac, 0xc0000200u | h, fr_our_mac, FR_OUR_IP);
+        fr_input(s, d, 42, FR_T0 + SN_MSEC(h));
+        uint8_t got[FR_FRAME_MAX];
+        size_t len = fr_output(s, got);
+        struct ip4_hdr ip;
+        fr_check_ip4(got, len, mac, &ip);
+        assert_int_equal(ip.dst, 0xc0000200u | h);
+    }
+    /* Now .14 recycles the entry of .10, the oldest. */
+    size_t n = fr_eth_ip4(f, &(struct fr_ip){.proto = 1, .src = 0xc000020eu}, icmp, in);
+    fr_input(s, f, n, FR_T0 + SN_SEC(1));
+    uint8_t got[FR_FRAME_MAX], want[42];
+    fr_arp(want, 1, fr_bcast, fr_our_mac, FR_OUR_IP, zero_mac, 0xc000020eu);
+    assert_int_equal(fr_output(s, got), 42);
+    assert_memory_equal(got, want, 42);
+    assert_int_equal(fr_output(s, got), 0);
+    /* .11 is still cached; .10 is not. */
+    n = fr_eth_ip4(f, &(struct fr_ip){.proto = 1, .src = 0xc000020bu}, icmp, in);
+    fr_input(s, f, n, FR_T0 + SN_SEC(1));
+    size_t len = fr_output(s, got);
+    struct ip4_hdr ip;
+    fr_check_ip4(got, len, (const uint8_t[6]){0x02, 0, 0, 0, 0, 11}, &ip);
+    n = fr_eth_ip4(f, &(struct fr_ip){.proto = 1, .src = 0xc000020au}, icmp, in);
+    fr_input(s, f, n, FR_T0 + SN_SEC(1));
+    assert_int_equal(fr_output(s, got), 42); /* asks again for .10, recycling .11 */
+    assert_int_equal(got[14 + 7], 1);
+    fr_stack_done(s, FR_T0 + SN_SEC(1));
+}
+
 /* Link-level drops before ARP or IPv4 see anything. */
 static void ethernet_drops(void **state)
 {
@@ -332,6 +385,7 @@ int main(void)
         cmocka_unit_test(entry_expires),
         cmocka_unit_test(existing_entry_updated),
         cmocka_unit_test(sender_is_our_address),
+        cmocka_unit_test(cache_full),
         cmocka_unit_test(ethernet_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
