@@ -24,7 +24,7 @@ UNIT_HELPERS := $(wildcard tests/unit/helpers/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all lib tools tests fuzz-build test demo fuzz bench install clean deps-test deps-demo
+.PHONY: all lib tools tests fuzz-build test demo fuzz bench install clean deps-test deps-demo deps-bench
 all: lib tools tests $(BUILD)/synack.pc
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so
@@ -70,6 +70,8 @@ deps-test:
 	@scripts/deps.sh test
 deps-demo:
 	@scripts/deps.sh demo
+deps-bench:
+	@scripts/deps.sh bench
 
 # The whole suite: unit, packet scripts, simulation, interop, short fuzz.
 test: deps-test
@@ -88,7 +90,7 @@ fuzz: deps-test
 	  echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$n || exit 1; done
 
-bench: deps-test
+bench: deps-bench
 	$(MAKE) all
 	bench/run.sh
 

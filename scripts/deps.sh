@@ -30,8 +30,14 @@ test_pkgs="$build_pkgs clang libclang-rt-14-dev tshark tcpdump iproute2 iputils-
 
 demo_pkgs="$build_pkgs iproute2 iputils-ping curl nghttp2-client tcpdump netcat-openbsd"
 
+# bench/run.sh: namespaces (iproute2), the kernel-side load generators
+# (wrk, h2load from nghttp2-client, iperf3 as a reference), nginx as the
+# kernel's HTTP server, curl for the pre-flight GETs, python3 for the summary.
+bench_pkgs="$build_pkgs iproute2 iputils-ping curl python3 wrk nghttp2-client nginx-light iperf3"
+
 case $mode in
-test | bench) pkgs=$test_pkgs ;;
+test) pkgs=$test_pkgs ;;
+bench) pkgs=$bench_pkgs ;;
 demo) pkgs=$demo_pkgs ;;
 *) usage ;;
 esac
