@@ -5,14 +5,19 @@
 #include <string.h>
 
 #include "api/stack_impl.h"
+#include "core/ring.h"
 
 #define RX_BUF_SIZE(mtu) ((mtu) + 14 + PKT_HEADROOM)
 #define BIG_BUF_SIZE (65536 + PKT_HEADROOM)
+/* With offloads the link may hand over a 64 KiB super-frame (an IPv4
+ * datagram of up to 65535 bytes) behind an Ethernet header and a VLAN tag. */
+#define RX_OFFLOAD_BUF_SIZE (65536 + 64 + PKT_HEADROOM)
 
 static int opts_valid(const struct sn_stack_opts *o)
 {
     return o->mtu >= 576 && o->mtu <= 65535 && o->prefix_len <= 32 && o->addr != 0 &&
-           (o->link == SN_LINK_ETH || o->link == SN_LINK_IP);
+           (o->link == SN_LINK_ETH || o->link == SN_LINK_IP) &&
+           !(o->offload & ~(SN_OFFLOAD_CSUM | SN_OFFLOAD_TSO));
 }
 
 int sn_stack_new(const struct sn_stack_opts *o, sn_time_us now, struct sn_stack **out)
@@ -25,15 +30,21 @@ int sn_stack_new(const struct sn_stack_opts *o, sn_time_us now, struct sn_stack 
     s->cfg = o->cfg;
     tw_init(&s->tw, now);
     uint32_t buf = RX_BUF_SIZE(o->mtu) < 2048 ? 2048 : RX_BUF_SIZE(o->mtu);
-    s->rx = pkt_pool_new("rx", s->cfg.pool_rx_bufs, buf);
+    uint32_t offload = o->offload & SN_OFFLOAD_TSO ? o->offload | SN_OFFLOAD_CSUM : o->offload;
+    if (offload & SN_OFFLOAD_TSO) /* fewer, larger receive buffers */
+        s->rx = pkt_pool_new("rx", s->cfg.pool_rx_offload_bufs, RX_OFFLOAD_BUF_SIZE);
+    else
+        s->rx = pkt_pool_new("rx", s->cfg.pool_rx_bufs, buf);
     s->tx = pkt_pool_new("tx", s->cfg.pool_tx_bufs, buf);
-    s->big = pkt_pool_new("big", s->cfg.pool_big_bufs, BIG_BUF_SIZE);
+    uint32_t n_big = s->cfg.pool_big_bufs + (offload & SN_OFFLOAD_TSO ? s->cfg.pool_tso_bufs : 0);
+    s->big = pkt_pool_new("big", n_big, BIG_BUF_SIZE);
     struct net_iface ifc = {
         .kind = o->link == SN_LINK_ETH ? LINK_ETH : LINK_IP,
         .addr = o->addr,
         .prefix_len = o->prefix_len,
         .gateway = o->gateway,
         .mtu = o->mtu,
+        .offload = offload,
     };
     memcpy(ifc.mac, o->mac, 6);
     if (!s->rx || !s->tx || !s->big ||
@@ -52,6 +63,7 @@ void sn_stack_free(struct sn_stack *s)
         return;
     if (s->tcp.conn_hash)
         tcp_free(&s->tcp);
+    ring_cache_drain(); /* the socket buffers just given back (core/ring.h) */
     net_free(&s->net);
     pkt_pool_destroy(s->rx);
     pkt_pool_destroy(s->tx);
@@ -63,6 +75,10 @@ void sn_stack_input(struct sn_stack *s, struct pkt *frame, sn_time_us now)
 {
     STAT_INC(&s->st, link, rx_frames);
     STAT_ADD(&s->st, link, rx_bytes, frame->len);
+    if (frame->off.gso_type)
+        STAT_INC(&s->st, link, gro_frames_in);
+    if (frame->off.csum_partial)
+        STAT_INC(&s->st, link, csum_partial_in);
     s->tcp.now = now;
     net_input(&s->net, frame, now);
 }
@@ -86,10 +102,16 @@ int sn_stack_input_bytes(struct sn_stack *s, const void *frame, size_t len, sn_t
 
 struct pkt *sn_stack_output(struct sn_stack *s)
 {
+    if (s->tcp.out_head) /* with offloads, TCP output waits for this (tcp_output_soon) */
+        tcp_flush_output(&s->tcp);
     struct pkt *p = net_output(&s->net);
     if (p) {
         STAT_INC(&s->st, link, tx_frames);
         STAT_ADD(&s->st, link, tx_bytes, p->len);
+        if (p->off.gso_type)
+            STAT_INC(&s->st, link, tso_frames_out);
+        if (p->off.csum_partial)
+            STAT_INC(&s->st, link, csum_partial_out);
     }
     return p;
 }

@@ -94,6 +94,8 @@ uint8_t *pkt_push(struct pkt *p, uint32_t n)
         return NULL;
     p->data -= n;
     p->len += n;
+    if (p->off.csum_partial)
+        p->off.csum_start = (uint16_t)(p->off.csum_start + n);
     return p->data;
 }
 
@@ -103,6 +105,8 @@ uint8_t *pkt_pull(struct pkt *p, uint32_t n)
         return NULL;
     p->data += n;
     p->len -= n;
+    if (p->off.csum_partial)
+        p->off.csum_start = (uint16_t)(p->off.csum_start > n ? p->off.csum_start - n : 0);
     return p->data;
 }
 

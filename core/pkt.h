@@ -18,15 +18,26 @@
 
 /* Offload metadata, the shape of struct virtio_net_hdr, so a TAP driver with
  * IFF_VNET_HDR can translate without any caller changing. Zero means "the
- * packet is complete: checksums filled, no segmentation needed". */
+ * packet is complete: checksums filled, no segmentation needed".
+ *
+ * csum_partial (Linux CHECKSUM_PARTIAL, virtio NEEDS_CSUM): the checksum at
+ * csum_start + csum_offset holds only the folded pseudo-header sum; the
+ * device adds the sum of everything from csum_start to the end. Received
+ * so, the packet came from the local kernel, which left its checksum to a
+ * device that never existed: it is trusted, as Linux trusts such packets.
+ * csum_start counts from p->data: pkt_push and pkt_pull move it with the
+ * data, so at the link it counts from the frame's first byte, and at the
+ * transport layer it is 0 for the transport header. */
 struct pkt_offload {
     uint8_t csum_partial; /* checksum must still be folded in at csum_start+csum_offset */
     uint8_t csum_valid;   /* receiver: the device already verified checksums */
-    uint8_t gso_type;     /* 0 = none; else VIRTIO_NET_HDR_GSO_* */
+    uint8_t gso_type;     /* 0 = none; else VIRTIO_NET_HDR_GSO_* (TCPV4 = 1) */
     uint16_t gso_size;    /* MSS for segmentation offload */
-    uint16_t csum_start;
-    uint16_t csum_offset;
+    uint16_t csum_start;  /* from p->data (see above) */
+    uint16_t csum_offset; /* from csum_start: 16 for TCP, 6 for UDP */
 };
+
+#define PKT_GSO_TCPV4 1 /* gso_type: VIRTIO_NET_HDR_GSO_TCPV4 */
 
 struct pkt_pool;
 
@@ -76,12 +87,23 @@ static inline uint32_t pkt_tailroom(const struct pkt *p)
     return p->cap - pkt_headroom(p) - p->len;
 }
 
+/* Whether the transport checksum of @p (data = transport header, whose
+ * checksum field is @csum_off bytes in) need not be verified: the device
+ * verified it, or it is a partial checksum for exactly this header, which
+ * only the local kernel sends (see struct pkt_offload). */
+static inline int pkt_l4_csum_trusted(const struct pkt *p, uint16_t csum_off)
+{
+    return p->off.csum_valid ||
+           (p->off.csum_partial && p->off.csum_start == 0 && p->off.csum_offset == csum_off);
+}
+
 /* Prepends @n bytes and returns a pointer to them, or NULL (nothing changed)
- * when the headroom is too small. */
+ * when the headroom is too small. A partial checksum's csum_start moves too. */
 uint8_t *pkt_push(struct pkt *p, uint32_t n);
 
 /* Removes @n bytes from the front and returns the new data pointer, or NULL
- * (nothing changed) when the packet is shorter than @n. */
+ * (nothing changed) when the packet is shorter than @n. A partial
+ * checksum's csum_start moves too (to 0 at the least). */
 uint8_t *pkt_pull(struct pkt *p, uint32_t n);
 
 /* Appends @n bytes at the tail and returns a pointer to them, or NULL

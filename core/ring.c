@@ -4,9 +4,62 @@
 
 #include "core/ring.h"
 
+/* The storage of rings that drained or were freed, kept for the next ring
+ * that needs storage on this thread (see ring.h). Per thread, so stack
+ * instances on their own threads share nothing. */
+struct cached {
+    uint8_t *buf;
+    uint32_t cap;
+};
+static _Thread_local struct cached cache[RING_CACHE_MAX];
+static _Thread_local unsigned n_cached;
+
+static void cache_put(uint8_t *buf, uint32_t cap)
+{
+    if (!buf)
+        return;
+    if (n_cached == RING_CACHE_MAX) {
+        /* Full: keep the larger buffers, they save the most regrowing. */
+        unsigned small = 0;
+        for (unsigned i = 1; i < n_cached; i++)
+            if (cache[i].cap < cache[small].cap)
+                small = i;
+        if (cache[small].cap >= cap) {
+            free(buf);
+            return;
+        }
+        free(cache[small].buf);
+        cache[small] = cache[--n_cached];
+    }
+    cache[n_cached++] = (struct cached){buf, cap};
+}
+
+/* The smallest cached buffer of @want..@max bytes, or NULL; *cap gets its
+ * size. */
+static uint8_t *cache_take(uint32_t want, uint32_t max, uint32_t *cap)
+{
+    unsigned best = n_cached;
+    for (unsigned i = 0; i < n_cached; i++)
+        if (cache[i].cap >= want && cache[i].cap <= max &&
+            (best == n_cached || cache[i].cap < cache[best].cap))
+            best = i;
+    if (best == n_cached)
+        return NULL;
+    uint8_t *buf = cache[best].buf;
+    *cap = cache[best].cap;
+    cache[best] = cache[--n_cached];
+    return buf;
+}
+
+void ring_cache_drain(void)
+{
+    while (n_cached)
+        free(cache[--n_cached].buf);
+}
+
 void ring_free(struct ring *r)
 {
-    free(r->buf);
+    cache_put(r->buf, r->cap);
     r->buf = NULL;
     r->cap = r->head = r->len = 0;
 }
@@ -21,8 +74,11 @@ static int reserve(struct ring *r, uint32_t need)
     uint32_t cap = r->cap ? r->cap : 4096;
     while (cap < need)
         cap <<= 1;
-    uint8_t *nb = malloc(cap);
-    if (!nb)
+    uint32_t got;
+    uint8_t *nb = cache_take(cap, cap > r->max ? cap : r->max, &got);
+    if (nb)
+        cap = got;
+    else if (!(nb = malloc(cap)))
         return -1;
     /* Everything up to the old capacity may hold (uncommitted) data. */
     if (r->cap) {
@@ -30,7 +86,7 @@ static int reserve(struct ring *r, uint32_t need)
         memcpy(nb, r->buf + r->head, first);
         memcpy(nb + first, r->buf, r->head);
     }
-    free(r->buf);
+    cache_put(r->buf, r->cap);
     r->buf = nb;
     r->cap = cap;
     r->head = 0;

@@ -19,6 +19,10 @@
     X(link, rx_bytes, "bytes received from the device")                                    \
     X(link, tx_bytes, "bytes handed to the device")                                        \
     X(link, tx_errors, "frames the device refused")                                        \
+    X(link, gro_frames_in, "GSO super-frames received (--offload: up to 64 KiB)")        \
+    X(link, csum_partial_in, "frames received with the checksum left undone (trusted)")    \
+    X(link, tso_frames_out, "TSO super-frames handed to the device to segment")            \
+    X(link, csum_partial_out, "frames handed to the device to fill in the checksum")       \
     X(eth, rx_frames, "Ethernet frames accepted")                                          \
     X(arp, rx_requests, "ARP requests received")                                           \
     X(arp, rx_replies, "ARP replies received")                                             \

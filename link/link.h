@@ -115,4 +115,92 @@ uint64_t pipe_dropped(const struct link *l);
  * -ENOMEM, or the error opening @path). Timestamps: see link/capture.c. */
 int capture_wrap(struct link *inner, const char *path, struct link **out);
 
+/* ---- impairment (link/impair.c) ---------------------------------------
+ *
+ * A link that wraps another and, per direction, from a seeded PRNG: loses
+ * frames (independently, or in bursts after Gilbert-Elliott), duplicates
+ * them, corrupts them (flips one bit inside the IPv4 packet, where the IP,
+ * TCP, UDP or ICMP checksum must catch it), holds some back so later ones
+ * overtake them (reordering), delays them with jitter, and limits the rate
+ * with a token bucket in front of a bounded queue (tail drop). Every
+ * decision comes from the seed and the frames offered, so the same run
+ * gives the same decisions. Frames wait in a delay line inside the wrapper:
+ * its next_deadline is the earliest release, and recv (called at that
+ * deadline, as the event loop and the simulator do) also releases the
+ * frames due in the send direction. The pipeline, in order: loss,
+ * duplication, corruption, rate limit, delay + jitter, reordering. */
+
+enum impair_dir { IMPAIR_TX = 0, IMPAIR_RX = 1 }; /* sent through the wrapper / received */
+
+struct impair_params {
+    double loss;            /* probability a frame is lost, independently */
+    /* Gilbert-Elliott bursty loss, on when ge_p > 0: per frame the chain
+     * moves Good->Bad with ge_p and Bad->Good with ge_r, then the frame is
+     * lost with ge_loss_good or ge_loss_bad. Mean loss is
+     * (ge_p * ge_loss_bad + ge_r * ge_loss_good) / (ge_p + ge_r); mean burst
+     * length 1 / ge_r frames (with ge_loss_bad 1). */
+    double ge_p, ge_r, ge_loss_good, ge_loss_bad;
+    /* With ge_slot_us > 0 the chain also moves with time: a frame after
+     * an idle gap takes one step per slot of the gap (so a burst lasts
+     * about BURST frames at one frame per slot or more, and a loss state
+     * does not outlive a long silence, as on a real link); 0: one step
+     * per frame whatever the time (netem's gemodel). */
+    sn_time ge_slot_us;
+    double dup;             /* probability a frame is sent twice */
+    double corrupt;         /* probability one bit of the IPv4 packet flips */
+    double reorder;         /* probability a frame is held back: */
+    uint32_t reorder_gap;   /*   until this many later frames have passed it (0: by time) */
+    sn_time reorder_hold_us;/*   or for at most this long (0: 100 ms) */
+    sn_time delay_us;       /* one-way delay added to every frame */
+    sn_time jitter_us;      /* plus uniform -jitter..+jitter; never reorders */
+    uint64_t rate_bps;      /* bits per second; 0: unlimited */
+    uint32_t burst_bytes;   /* token bucket depth (0: one 1514-byte frame) */
+    uint32_t queue_bytes;   /* bytes queued before the rate limit (0: 128 KiB); tail drop */
+    uint32_t limit;         /* frames held at once in this direction (0: 8192) */
+};
+
+struct impair_cfg {
+    uint64_t seed;          /* each direction draws from its own stream */
+    struct impair_params dir[2];
+};
+
+/* What happened in one direction. frames_in = frames offered; every one is
+ * lost, rate_dropped, overflow or eventually released (frames_out counts
+ * the duplicates too). */
+struct impair_stats {
+    uint64_t frames_in, bytes_in;
+    uint64_t frames_out, bytes_out;
+    uint64_t lost;          /* by loss or Gilbert-Elliott */
+    uint64_t lost_bad;      /* ...of which while Gilbert-Elliott was in Bad */
+    uint64_t duplicated;    /* extra copies made */
+    uint64_t dup_failed;    /* a copy was due but no buffer was free */
+    uint64_t corrupted;     /* one bit flipped */
+    uint64_t corrupt_skipped; /* chosen, but not IPv4 or checksummed by offload */
+    uint64_t reordered;     /* held back */
+    uint64_t rate_dropped;  /* tail drop at the rate limiter's queue */
+    uint64_t overflow;      /* dropped: @limit frames already held */
+    uint64_t inner_refused; /* the inner link refused on send */
+};
+
+/* Sets bursty loss: Gilbert-Elliott with every frame lost in Bad and none
+ * in Good, mean loss @loss (0 <= loss < 1) in bursts of mean length
+ * @burst frames (>= 1), the chain stepping once per frame and once per
+ * idle millisecond (ge_slot_us). Clears the independent loss. */
+void impair_params_burst_loss(struct impair_params *p, double loss, double burst);
+
+/* Whether @p changes anything (a wrapper of all-zero parameters passes
+ * every frame through at once). */
+int impair_params_active(const struct impair_params *p);
+
+/* Wraps @inner (which it then owns and closes: on failure at once).
+ * Copies @cfg. Returns 0 and *out, or -EINVAL (a probability outside 0..1,
+ * a negative delay) or -ENOMEM. */
+int impair_wrap(struct link *inner, const struct impair_cfg *cfg, struct link **out);
+
+/* The counters of @dir, or NULL when @l is not an impairment link. */
+const struct impair_stats *impair_stats(const struct link *l, enum impair_dir dir);
+
+/* Frames held in the delay line of @dir now. */
+uint32_t impair_held(const struct link *l, enum impair_dir dir);
+
 #endif

@@ -329,7 +329,15 @@ static int write_frame(struct tuntap *t, const struct pkt *p)
 }
 
 /* Returns how many frames the device took; when it took none and a write
- * failed, that write's negative errno instead. */
+ * failed, that write's negative errno instead.
+ *
+ * Batching: a TAP/TUN fd moves one frame per read(2)/write(2) and has no
+ * recvmmsg/sendmmsg (it is a character device; vhost-net batches through
+ * tun's in-kernel socket with TUN_MSG_PTR, which user space cannot reach),
+ * so a batch of N frames is N syscalls. What cuts their number is frames
+ * of 64 KiB (IFF_VNET_HDR offloads: `serve --offload`), and what spreads
+ * them over CPUs is IFF_MULTI_QUEUE (`serve --queues`). io_uring could
+ * submit a batch in one call; not done. */
 static int tuntap_send(struct link *l, struct pkt **frames, int n, sn_time now)
 {
     (void)now;

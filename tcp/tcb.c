@@ -161,12 +161,48 @@ static void detach_from_listener(struct tcb *c)
     c->listener = NULL;
 }
 
+static void out_list_remove(struct tcb *c)
+{
+    struct tcb **pp = &c->tcp->out_head;
+    while (*pp && *pp != c)
+        pp = &(*pp)->out_next;
+    if (*pp)
+        *pp = c->out_next;
+    c->on_out_list = false;
+}
+
+void tcp_output_soon(struct tcb *c)
+{
+    struct tcp *t = c->tcp;
+    if (!(t->net->offload & SN_OFFLOAD_TSO)) {
+        tcp_output(c, t->now);
+        return;
+    }
+    if (c->on_out_list)
+        return;
+    c->on_out_list = true;
+    c->out_next = t->out_head;
+    t->out_head = c;
+}
+
+void tcp_flush_output(struct tcp *t)
+{
+    struct tcb *c;
+    while ((c = t->out_head)) {
+        t->out_head = c->out_next;
+        c->on_out_list = false;
+        tcp_output(c, t->now);
+    }
+}
+
 void tcb_free(struct tcb *c)
 {
     struct tcp *t = c->tcp;
     tcp_timers_stop(c);
     if (c->on_ev_list)
         ev_list_remove(c);
+    if (c->on_out_list)
+        out_list_remove(c);
     detach_from_listener(c);
     if (c->all_prev)
         c->all_prev->all_next = c->all_next;
@@ -281,11 +317,16 @@ void tcp_close_conn(struct tcb *c, int err)
         return;
     tcp_timers_stop(c);
     tcb_hash_remove(c); /* a listener from the listen table: it may be freed next */
+    /* A passive open not yet accepted has no user to free it (RFC 9293
+     * 3.10.7.4: a reset SYN-RECEIVED connection just goes, "return to
+     * LISTEN"): once out of the listener's queues it must go now, or it
+     * stays CLOSED and allocated for good. */
+    bool nobody_holds = c->orphan || c->listener != NULL;
     detach_from_listener(c);
     tcp_set_state(c, TCPS_CLOSED);
     if (err && !c->err)
         c->err = err;
-    if (c->orphan) {
+    if (nobody_holds) {
         tcb_free(c);
         return;
     }

@@ -89,6 +89,7 @@ struct tcb {
     struct tcb *all_next, *all_prev; /* every TCB, for ss */
     struct tcb *q_next;        /* listener's accept queue */
     struct tcb *ev_next;       /* pending-event list */
+    struct tcb *out_next;      /* deferred-output list (tcp_output_soon) */
     struct tcp *tcp;
     struct tcb *listener;      /* passive opens: until accepted */
 
@@ -135,6 +136,7 @@ struct tcb {
     uint32_t recover;          /* NewReno "recover" (RFC 6582 3.2), starts at ISS */
     bool in_recovery;
     uint32_t rexmit_hi;        /* RFC 6675 HighRxt: holes below this were resent */
+    uint32_t rexmit_mark;      /* snd_max when a hole was last resent (lost retransmissions) */
 
     /* RTT and RTO (RFC 6298), microseconds. */
     uint32_t srtt_us, rttvar_us, rto_us;
@@ -158,6 +160,7 @@ struct tcb {
     bool nodelay, keepalive, quickack;
     bool orphan;               /* the user released the handle */
     bool on_ev_list;
+    bool on_out_list;
     bool in_accept_q;
     uint8_t delack_segs;       /* full segments received since our last ACK */
     uint32_t quickacks_left;   /* Linux-style quick ACKs at connection start */
@@ -190,6 +193,7 @@ struct tcp {
     struct tcb *all;            /* every TCB */
     uint32_t n_conns;
     struct tcb *ev_head, *ev_tail; /* TCBs with events for the application */
+    struct tcb *out_head;       /* TCBs whose output waits for tcp_flush_output */
 
     struct sip_key isn_key, cookie_key;
     uint16_t next_ephemeral;
@@ -251,8 +255,20 @@ void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, const uint8_t *inner,
 /* ---- tcp_out.c ---- */
 /* Sends whatever the connection's state, windows and intents allow. */
 void tcp_output(struct tcb *c, sn_time now);
-/* Sends one segment at @seq with up to @len bytes from the send buffer. */
-void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time now);
+/* tcp_output, now; or, with SN_OFFLOAD_TSO, at the next tcp_flush_output
+ * (sn_stack_output calls it), so that a batch of input, the application's
+ * reads and writes in its callbacks, and its hooks' sends leave as one ACK
+ * carrying the reopened window and as full super-segments, instead of an
+ * ACK per super-frame, a window update per read and a super-segment per
+ * write (Linux gets the same from GRO, tcp_cleanup_rbuf and autocorking). */
+void tcp_output_soon(struct tcb *c);
+void tcp_flush_output(struct tcp *t);
+/* Sends one segment at @seq with @len bytes from the send buffer. @len above
+ * tcp_snd_mss() makes a TSO super-segment (only with SN_OFFLOAD_TSO); when
+ * no 64 KiB buffer is free it is cut to one segment and FIN and PSH are
+ * dropped. Returns the bytes the segment covers (@len or that cut), also
+ * when no buffer was free at all (counted; retransmission repairs it). */
+uint32_t tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time now);
 /* RST (or RST+ACK) answering @sg, which reached no connection (RFC 9293
  * 3.10.7.1). */
 void tcp_reply_rst(struct tcp *t, uint32_t laddr, uint32_t raddr, const struct tcp_seg *sg,

@@ -62,6 +62,15 @@ static void negotiate(struct tcb *c, const struct tcp_opts *o, bool we_offered_a
     c->ws_ok = o->has_ws && cfg->tcp_wscale > 0 && we_offered_all;
     c->snd_wscale = c->ws_ok ? (o->ws > 14 ? 14 : o->ws) : 0; /* RFC 7323 2.3: cap at 14 */
     c->rcv_wscale = c->ws_ok ? tcp_rcv_wscale_offer(c) : 0;
+    /* RFC 7323 2.4: a scaled window goes out in units of 1 << rcv_wscale,
+     * rounded up where rounding down would move the right edge left
+     * (tcp_xmit), so the edge may lie up to a unit beyond the buffer: the
+     * receiver must take data up to it. The ring gets that unit on top
+     * (tcp_rcv_window keeps it out of what it announces); without it, data
+     * sent into the rounded-up part is dropped, retransmitted into it and
+     * dropped again, the peer backs off and the connection stalls (a
+     * kernel echo client through 5 % loss: 60 s and more). */
+    c->rcvbuf.max += (1u << c->rcv_wscale) - 1;
     c->ts_ok = o->has_ts && cfg->tcp_timestamps && we_offered_all;
     if (c->ts_ok)
         c->ts_recent = o->ts_val;
@@ -412,6 +421,20 @@ static uint32_t sacked_bytes(const struct tcb *c)
     return n;
 }
 
+/* The bytes a retransmission at SND.UNA carries: one segment of what was
+ * sent before, never beyond SND.MAX. (A whole MSS from the send buffer
+ * would also send new data, past the peer's window and unrecorded in
+ * snd_max: the peer then acknowledges bytes we think we never sent, and
+ * every ACK of either side is unacceptable to the other, RFC 9293
+ * 3.10.7.4 fifth: an ACK war until the connection times out.) */
+static uint32_t rexmit_len(const struct tcb *c)
+{
+    uint32_t sent = c->snd_max - c->snd_una; /* may count our FIN */
+    uint32_t len = c->sndbuf.len < sent ? c->sndbuf.len : sent;
+    uint32_t mss = tcp_snd_mss(c);
+    return len < mss ? len : mss;
+}
+
 /* RFC 5681 3.2 / RFC 6675 5: fast retransmit of the first unacked segment. */
 static void enter_recovery(struct tcb *c, sn_time now)
 {
@@ -424,12 +447,32 @@ static void enter_recovery(struct tcb *c, sn_time now)
     if (c->sack_ok)
         STAT_INC(c->tcp->st, tcp, sack_recoveries);
     c->rtt_timing = false;
-    uint32_t len = c->sndbuf.len < tcp_snd_mss(c) ? c->sndbuf.len : tcp_snd_mss(c);
+    uint32_t len = rexmit_len(c);
     if (len) {
         tcp_xmit(c, c->snd_una, len, TCP_F_ACK, now);
         c->rexmit_hi = c->snd_una + len;
+        c->rexmit_mark = c->snd_max;
     }
     tcp_rtx_arm(c, now);
+}
+
+/* A lost retransmission. RFC 6675 resends a hole once and leaves a lost
+ * resend to the timeout. But when data sent after the last resend is
+ * SACKed while resent holes are still missing, those resends were lost
+ * (on a path that keeps order: RFC 8985 6.2's rule, by transmission
+ * order, as Linux's tcp_mark_lost_retrans did before RACK): let the holes
+ * be resent again at once rather than stall for an RTO. */
+static void lost_retrans_check(struct tcb *c)
+{
+    if (!c->in_recovery || !c->sack_ok || !seq_gt(c->rexmit_hi, c->snd_una))
+        return;
+    uint32_t highest = c->snd_una;
+    for (uint8_t i = 0; i < c->n_sacked; i++)
+        highest = seq_max(highest, c->sacked[i].right);
+    if (!seq_gt(highest, c->rexmit_mark))
+        return;
+    c->rexmit_hi = c->snd_una;
+    c->rexmit_mark = c->snd_max;
 }
 
 static void on_dupack(struct tcb *c, sn_time now)
@@ -483,7 +526,7 @@ static void on_new_ack(struct tcb *c, uint32_t ack, sn_time now)
             c->in_recovery = false;
         } else if (!c->sack_ok) {
             /* Partial ACK: resend the next hole, deflate by what was acked. */
-            uint32_t len = c->sndbuf.len < tcp_snd_mss(c) ? c->sndbuf.len : tcp_snd_mss(c);
+            uint32_t len = rexmit_len(c);
             if (len)
                 tcp_xmit(c, c->snd_una, len, TCP_F_ACK, now);
             c->cwnd -= data < c->cwnd ? data : c->cwnd;
@@ -583,17 +626,24 @@ static enum verdict check_ack(struct tcb *c, struct seg_ctx *x)
         challenge_ack(c, x->now);
         return drop(x, SN_DROP_TCP_ACK_UNACCEPTABLE);
     }
+    uint32_t sacked_before = c->sack_ok ? sacked_bytes(c) : 0;
     if (c->sack_ok)
         sack_scoreboard_update(c, &sg->opt);
+    /* RFC 6675 2: with SACK, a DupAck is an ACK that SACKs data not SACKed
+     * before, whatever its window or length (a receiver that opens its
+     * window as it reads, as Linux does, changes the window on nearly
+     * every ACK: RFC 5681's definition alone would never see 3 of them). */
+    bool sacked_new = c->sack_ok && sacked_bytes(c) > sacked_before;
     bool our_fin_acked = fin_acked(c, sg->ack);
     uint32_t old_wnd = c->snd_wnd;
     update_window(c, sg);
     if (seq_gt(sg->ack, c->snd_una)) {
         on_new_ack(c, sg->ack, x->now);
-    } else if (sg->ack == c->snd_una && seg_len(sg) == 0 && c->snd_max != c->snd_una &&
-               c->snd_wnd == old_wnd) {
-        on_dupack(c, x->now); /* RFC 5681 2: the definition of a duplicate ACK */
+    } else if (sg->ack == c->snd_una && c->snd_max != c->snd_una &&
+               ((seg_len(sg) == 0 && c->snd_wnd == old_wnd) || sacked_new)) {
+        on_dupack(c, x->now); /* RFC 5681 2 / RFC 6675 2: a duplicate ACK */
     }
+    lost_retrans_check(c);
     if (!our_fin_acked)
         return V_CONTINUE;
     switch (c->state) {
@@ -660,9 +710,11 @@ static void ofo_drain(struct tcb *c)
  * segment, within the delayed-ACK timeout; at once when filling a hole. */
 static void schedule_ack(struct tcb *c, uint32_t len, bool filled_hole, sn_time now)
 {
-    /* Full-sized: the peer's MSS toward us, less its timestamp option. */
-    if (len >= c->adv_mss - (c->ts_ok ? 12u : 0u))
-        c->delack_segs++;
+    /* Full-sized: the peer's MSS toward us, less its timestamp option. A
+     * GSO super-frame (--offload) of two or more of them is ACKed at once. */
+    uint32_t full = c->adv_mss - (c->ts_ok ? 12u : 0u);
+    if (len >= full)
+        c->delack_segs = (uint8_t)(c->delack_segs + (len >= 2 * full ? 2 : 1));
     if (c->quickacks_left) {
         c->quickacks_left--;
         c->ack_now = true;
@@ -829,11 +881,15 @@ void tcp_input(void *ctx, struct pkt *p, const struct ip4_hdr *ip, sn_time now)
         pkt_drop(t->st, p, parse_drop_reason(err));
         return;
     }
-    if (!p->off.csum_valid && !tcp_csum_ok(ip->src, ip->dst, p->data, p->len)) {
+    if (!pkt_l4_csum_trusted(p, 16) && !tcp_csum_ok(ip->src, ip->dst, p->data, p->len)) {
         pkt_drop(t->st, p, SN_DROP_TCP_BAD_CSUM);
         return;
     }
-    STAT_INC(t->st, tcp, in_segs);
+    /* A GSO super-frame counts as the segments it stands for (Linux). */
+    if (p->off.gso_type && p->off.gso_size && sg.len > p->off.gso_size)
+        STAT_ADD(t->st, tcp, in_segs, (sg.len + p->off.gso_size - 1) / p->off.gso_size);
+    else
+        STAT_INC(t->st, tcp, in_segs);
     struct seg_ctx x = {.sg = &sg, .laddr = ip->dst, .raddr = ip->src, .now = now};
     if (ip->dst != t->net->addr) {
         pkt_drop(t->st, p, SN_DROP_TCP_NO_SOCKET); /* TCP is unicast only */
@@ -845,7 +901,7 @@ void tcp_input(void *ctx, struct pkt *p, const struct ip4_hdr *ip, sn_time now)
     if (c) {
         v = in_conn(c, &x);
         if (v != V_GONE && v != V_RELISTEN)
-            tcp_output(c, now);
+            tcp_output_soon(c);
     }
     if (v == V_RELISTEN) {
         struct tcb *l = tcb_listener(t, sg.dport);

@@ -43,7 +43,11 @@ static uint32_t data_room(const struct tcb *c)
  * at least min(buffer/2, MSS); RFC 7323 2.4: the window never shrinks. */
 uint32_t tcp_rcv_window(struct tcb *c)
 {
+    /* The ring holds one window unit more than the buffer (negotiate() in
+     * tcp_in.c): the reserve for a window rounded up, not announced. */
+    uint32_t slack = (1u << c->rcv_wscale) - 1;
     uint32_t space = ring_space(&c->rcvbuf);
+    space = space > slack ? space - slack : 0;
     uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
     uint32_t step = c->rcvbuf.max / 2 < c->adv_mss ? c->rcvbuf.max / 2 : c->adv_mss;
     uint32_t wnd = space;
@@ -94,12 +98,34 @@ static void syn_options(const struct tcb *c, struct tcp_opts_out *o, bool synack
     o->sack_ok_on = synack ? c->sack_ok : cfg->tcp_sack;
 }
 
-void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time now)
+/* The largest TSO super-segment payload (--offload): whole segments of
+ * @mss in one IPv4 datagram of at most 65535 bytes, whatever the options. */
+static uint32_t tso_max(uint32_t mss)
+{
+    uint32_t room = 65535 - IP4_HDR_LEN - TCP_MAX_HDR_LEN;
+    return mss < room ? room / mss * mss : mss;
+}
+
+uint32_t tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time now)
 {
     struct tcp *t = c->tcp;
-    struct pkt *p = net_alloc_tx(t->net);
+    uint32_t offload = t->net->offload;
+    /* Only output_data asks for more than an MSS, and only when the link
+     * segments (SN_OFFLOAD_TSO): a super-segment, cut by the link into
+     * segments of data_room bytes, each with the same header and options. */
+    bool tso = (offload & SN_OFFLOAD_TSO) && len > tcp_snd_mss(c);
+    uint32_t gso_size = tso ? data_room(c) : 0;
+    struct pkt *p = tso ? net_alloc_tx_big(t->net) : NULL;
+    if (tso && !p) {
+        /* No 64 KiB buffer free: one segment now, the rest by the caller. */
+        tso = false;
+        len = gso_size;
+        flags &= (uint8_t)~(TCP_F_FIN | TCP_F_PSH);
+    }
     if (!p)
-        return;
+        p = net_alloc_tx(t->net);
+    if (!p)
+        return len; /* counted; as lost on the way: retransmission repairs it */
     struct tcp_opts_out o;
     memset(&o, 0, sizeof(o));
     bool syn = flags & TCP_F_SYN;
@@ -116,13 +142,14 @@ void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time 
     /* Options come out of the MSS (RFC 6691): a segment sized without
      * room for the SACK option carries fewer blocks (none if need be). */
     uint32_t budget = tcp_snd_mss(c) + (c->ts_ok ? 12 : 0);
-    while (len && o.n_sack && tcp_opts_len(&o) + len > budget)
+    uint32_t seg = tso ? gso_size : len; /* the largest segment on the wire */
+    while (seg && o.n_sack && tcp_opts_len(&o) + seg > budget)
         o.n_sack--;
     uint32_t hdr_len = TCP_HDR_LEN + tcp_opts_len(&o);
     uint8_t *b = pkt_put(p, hdr_len + len);
     if (!b) {
         pkt_drop(t->st, p, SN_DROP_NOMEM);
-        return;
+        return len;
     }
     if (len)
         ring_peek(&c->sndbuf, seq - c->snd_una, b + hdr_len, len);
@@ -130,12 +157,32 @@ void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time 
     uint16_t wnd_field = syn ? (uint16_t)(wnd > 65535 ? 65535 : wnd) : (uint16_t)(wnd >> c->rcv_wscale);
     /* RFC 9293 3.8.6 (SHLD-14), RFC 7323 2.4: scaling rounds the window
      * down; round up instead where that would move the right edge left of
-     * what we already advertised. */
+     * what we already advertised, but never past what the ring can hold
+     * (its spare unit, see negotiate()): else each segment that arrives
+     * unaligned ratchets the edge up to a unit further, the edge runs
+     * ahead of the buffer, and data sent into it is dropped again and
+     * again while the peer backs off (a kernel echo client: 60 s stalls).
+     * Short of a unit, the edge then moves left by less than one. */
     if (!syn && wnd_field < 65535 &&
-        seq_lt(c->rcv_nxt + ((uint32_t)wnd_field << c->rcv_wscale), c->rcv_adv))
+        seq_lt(c->rcv_nxt + ((uint32_t)wnd_field << c->rcv_wscale), c->rcv_adv) &&
+        ((uint32_t)wnd_field + 1) << c->rcv_wscale <= ring_space(&c->rcvbuf))
         wnd_field++;
     uint32_t ack = (flags & TCP_F_ACK) ? c->rcv_nxt : 0;
-    tcp_build(b, c->laddr, c->raddr, c->lport, c->rport, seq, ack, flags, wnd_field, &o, len);
+    bool partial = offload & SN_OFFLOAD_CSUM;
+    tcp_build_csum(b, c->laddr, c->raddr, c->lport, c->rport, seq, ack, flags, wnd_field, &o,
+                   len, partial);
+    if (partial) {
+        p->off.csum_partial = 1;
+        p->off.csum_start = 0; /* lower layers' headers add to it (pkt_push) */
+        p->off.csum_offset = 16;
+    }
+    /* Linux tcp_skb_pcount: counters count the segments on the wire. */
+    uint32_t segs = 1;
+    if (tso) {
+        p->off.gso_type = PKT_GSO_TCPV4;
+        p->off.gso_size = (uint16_t)gso_size;
+        segs = (len + gso_size - 1) / gso_size;
+    }
     if (flags & TCP_F_ACK) {
         uint32_t edge = c->rcv_nxt + ((uint32_t)wnd_field << (syn ? 0 : c->rcv_wscale));
         if (seq_gt(edge, c->rcv_adv))
@@ -146,13 +193,14 @@ void tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_time 
         tw_cancel(t->tw, &c->delack_timer);
     }
     if ((len || (flags & (TCP_F_SYN | TCP_F_FIN))) && seq_lt(seq, c->snd_max)) {
-        STAT_INC(t->st, tcp, retrans_segs);
-        c->total_retrans++;
+        STAT_ADD(t->st, tcp, retrans_segs, segs);
+        c->total_retrans += segs;
     }
-    c->segs_out++;
+    c->segs_out += segs;
     c->bytes_sent += len;
-    STAT_INC(t->st, tcp, out_segs);
+    STAT_ADD(t->st, tcp, out_segs, segs);
     ip4_output(t->net, p, c->raddr, IP4_PROTO_TCP, now);
+    return len;
 }
 
 static void send_syn(struct tcb *c, uint8_t flags, sn_time now)
@@ -231,6 +279,7 @@ static void output_sack_recovery(struct tcb *c, uint32_t mss, sn_time now)
             break; /* the hole is the FIN: the timer handles it */
         tcp_xmit(c, start, len, TCP_F_ACK, now);
         c->rexmit_hi = start + len;
+        c->rexmit_mark = c->snd_max;
         pipe += len;
     }
     /* New data goes out at snd_max under the same pipe budget; the data
@@ -258,14 +307,29 @@ static bool small_segment_ok(const struct tcb *c, uint32_t len, uint32_t data_le
 static void output_data(struct tcb *c, uint32_t win, sn_time now)
 {
     uint32_t mss = data_room(c);
+    /* With TSO (--offload) one super-segment takes what the window allows,
+     * up to 64 KiB, for the link to cut into segments of @mss. */
+    uint32_t seg_max = c->tcp->net->offload & SN_OFFLOAD_TSO ? tso_max(mss) : mss;
     uint32_t fin_seq = c->snd_una + c->sndbuf.len;
     for (;;) {
         uint32_t off = c->snd_nxt - c->snd_una;
         uint32_t data_left = c->sndbuf.len > off ? c->sndbuf.len - off : 0;
         uint32_t usable = win > off ? win - off : 0;
         uint32_t len = data_left < usable ? data_left : usable;
-        if (len > mss)
-            len = mss;
+        if (len > seg_max)
+            len = seg_max;
+        if (len > mss && len < data_left)
+            len -= len % mss; /* whole segments, but for the last of the data */
+        /* TSO deferral (Linux tcp_tso_should_defer): when the congestion
+         * window, not the data, limits a super-segment to under a third of
+         * it, ACKs of the rest in flight are on their way: wait for them
+         * and send one large super-segment rather than a small one per
+         * ACK. Not when the peer's window limits: its edge moves only as
+         * its application reads, and the last ACK may be a delayed one. */
+        if (seg_max > mss && len > 0 && len < seg_max && len < data_left && usable < win / 3 &&
+            c->cwnd < c->snd_wnd && c->snd_nxt == c->snd_max && c->snd_max != c->snd_una &&
+            !c->in_recovery)
+            len = 0;
         bool fin = c->fin_queued && len == data_left && c->snd_nxt + len == fin_seq;
         /* SWS avoidance and Nagle hold back new data only: what was sent
          * once is resent whatever its size (BSD: snd_nxt < snd_max goes
@@ -282,8 +346,10 @@ static void output_data(struct tcb *c, uint32_t win, sn_time now)
             c->rtt_seq = c->snd_nxt;
             c->rtt_start = now;
         }
-        tcp_xmit(c, c->snd_nxt, len, flags, now);
-        c->snd_nxt += len + (fin ? 1 : 0);
+        uint32_t sent = tcp_xmit(c, c->snd_nxt, len, flags, now);
+        if (sent < len)
+            fin = false; /* cut short (no 64 KiB buffer): the FIN goes later */
+        c->snd_nxt += sent + (fin ? 1 : 0);
         c->snd_max = seq_max(c->snd_max, c->snd_nxt);
         if (fin)
             break;
@@ -315,10 +381,18 @@ void tcp_output(struct tcb *c, sn_time now)
      * would take snd_una, one past the FIN, for the FIN's place and send
      * it again.) */
     if (c->state != TCPS_TIME_WAIT && c->state != TCPS_FIN_WAIT_2) {
+        /* RFC 3042 (RFC 5681 3.2 SHOULD): Limited Transmit. On each of the
+         * first two duplicate ACKs one new segment may go beyond cwnd, so
+         * that a small window still brings the third duplicate ACK instead
+         * of waiting for the timeout. */
+        uint32_t cwnd = c->cwnd;
+        if (!c->in_recovery && c->dupacks > 0 && c->dupacks < TCP_DUPTHRESH &&
+            seq_ge(c->snd_nxt, c->snd_max))
+            cwnd += c->dupacks * tcp_snd_mss(c);
         if (c->in_recovery && c->sack_ok)
             output_sack_recovery(c, data_room(c), now);
         else
-            output_data(c, c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd, now);
+            output_data(c, c->snd_wnd < cwnd ? c->snd_wnd : cwnd, now);
     }
     /* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where the
      * RFC's SND.NXT is our snd_max: a timeout rewinds snd_nxt to resend

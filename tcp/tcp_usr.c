@@ -89,7 +89,7 @@ long tcp_usr_send(struct tcb *c, const void *buf, uint32_t len)
     uint32_t n = ring_write(&c->sndbuf, buf, len);
     if (n == 0)
         return len ? -EAGAIN : 0;
-    tcp_output(c, c->tcp->now);
+    tcp_output_soon(c);
     return n;
 }
 
@@ -119,7 +119,7 @@ long tcp_usr_recv(struct tcb *c, void *buf, uint32_t len)
     if (tcp_rcv_window(c) > before && tcps_synchronized(c->state) &&
         !tcps_have_rcvd_fin(c->state) && !c->fin_rcvd) {
         c->ack_now = true;
-        tcp_output(c, c->tcp->now);
+        tcp_output_soon(c);
     }
     return n;
 }

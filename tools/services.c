@@ -18,7 +18,7 @@ enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_DAYTIME, SVC_CHARGEN };
 struct svc_conn {
     enum svc_kind kind;
     uint32_t pending, sent; /* echo: bytes read, not yet sent back */
-    uint32_t chargen_pos;
+    uint32_t chargen_pos;   /* chargen: offset in the 95-line cycle */
     int peer_done;          /* the peer sent FIN */
     uint8_t buf[SVC_BUF];
 };
@@ -54,19 +54,39 @@ static int flush_pending(struct sn_sock *so, struct svc_conn *sc)
     return 1;
 }
 
-/* RFC 864: rotating 72-character lines of the 95 printable characters. */
-static void chargen_fill(struct svc_conn *sc)
+/* RFC 864: rotating 72-character lines of the 95 printable characters.
+ * Line k is the printable ring from character k % 95, so the stream
+ * repeats every 95 lines (CHARGEN_CYCLE bytes). The table holds that cycle
+ * CHARGEN_COPIES + 1 times over, so that from any offset in the cycle
+ * CHARGEN_COPIES cycles follow contiguously: chargen sends straight from
+ * it, without writing its lines byte by byte for each connection (that
+ * was most of the CPU time of a bulk transfer from chargen). Written once
+ * by services_start, before any connection (and thread) exists; only read
+ * after. */
+#define CHARGEN_CYCLE (95 * 74)
+#define CHARGEN_COPIES 9
+static uint8_t chargen_table[CHARGEN_CYCLE * (CHARGEN_COPIES + 1)];
+
+static void chargen_table_init(void)
 {
     uint32_t n = 0;
-    while (n + 74 <= SVC_BUF) {
+    for (uint32_t line = 0; n < sizeof(chargen_table); line++) {
         for (uint32_t i = 0; i < 72; i++)
-            sc->buf[n++] = (uint8_t)(' ' + (sc->chargen_pos + i) % 95);
-        sc->buf[n++] = '\r';
-        sc->buf[n++] = '\n';
-        sc->chargen_pos = (sc->chargen_pos + 1) % 95;
+            chargen_table[n++] = (uint8_t)(' ' + (line + i) % 95);
+        chargen_table[n++] = '\r';
+        chargen_table[n++] = '\n';
     }
-    sc->pending = n;
-    sc->sent = 0;
+}
+
+/* Sends as much of the stream as the socket takes. */
+static void chargen_send(struct sn_sock *so, struct svc_conn *sc)
+{
+    for (;;) {
+        ssize_t n = sn_send(so, chargen_table + sc->chargen_pos, CHARGEN_CYCLE * CHARGEN_COPIES);
+        if (n <= 0)
+            return;
+        sc->chargen_pos = (uint32_t)((sc->chargen_pos + (size_t)n) % CHARGEN_CYCLE);
+    }
 }
 
 /* Reads everything available; returns 0 at EOF or error, 1 otherwise. */
@@ -114,8 +134,7 @@ static void on_conn(struct sn_sock *so, uint32_t events, void *user)
             conn_finish(so, sc);
             return;
         }
-        while (flush_pending(so, sc))
-            chargen_fill(sc);
+        chargen_send(so, sc);
         break;
     case SVC_DAYTIME:
         break; /* answered and closed at accept */
@@ -150,8 +169,6 @@ static void on_listen(struct sn_sock *l, uint32_t events, void *user)
             continue;
         }
         sc->kind = kind;
-        if (kind == SVC_CHARGEN)
-            chargen_fill(sc);
         sn_setsockopt(so, SN_SO_NODELAY, 1);
         sn_sock_set_cb(so, on_conn, sc);
     }
@@ -159,6 +176,8 @@ static void on_listen(struct sn_sock *l, uint32_t events, void *user)
 
 int services_start(struct sn_stack *s)
 {
+    if (chargen_table[0] == 0)
+        chargen_table_init();
     static const struct {
         uint16_t port;
         enum svc_kind kind;

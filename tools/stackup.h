@@ -22,6 +22,9 @@ struct stackup_opts {
     int have_mac;
     uint32_t mtu; /* 0: the device's */
     const char *pcap;
+    const struct impair_cfg *impair; /* NULL: none; else wraps the device (link/impair) */
+    int offload;     /* --offload: IFF_VNET_HDR checksum and TSO offloads (SN_OFFLOAD_*) */
+    int multi_queue; /* open the device as one more queue (IFF_MULTI_QUEUE; serve --queues) */
     struct sn_config cfg;
     int verbose, quiet;
     char **args; /* the positional arguments, in order (inside argv) */
@@ -43,6 +46,9 @@ int stackup_parse(const char *cmd, void (*help)(FILE *out), int argc, char **arg
 
 struct stackup {
     struct link *link;
+    struct link *impair; /* the impairment inside link, or NULL (impair_stats) */
+    struct link *dev;    /* the TAP/TUN device itself (inside the wrappers) */
+    int offload;         /* --offload in effect (the kernel may refuse IFF_VNET_HDR) */
     struct sn_stack *stack;
     struct sn_loop *lp;
 };

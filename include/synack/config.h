@@ -14,11 +14,14 @@
     X(pool_rx_bufs, 4096, 64, 1048576, "receive packet buffers in the pool")                     \
     X(pool_tx_bufs, 8192, 64, 1048576, "transmit packet buffers in the pool")                    \
     X(pool_big_bufs, 64, 4, 65536, "64 KiB buffers (reassembly, offload super-frames)")          \
+    X(pool_rx_offload_bufs, 256, 16, 65536, "64 KiB receive buffers that replace rx (--offload)")  \
+    X(pool_tso_bufs, 256, 4, 65536, "64 KiB buffers added to big for TSO super-frames (--offload)") \
     X(ip_ttl, 64, 1, 255, "TTL of packets we originate")                                         \
     X(arp_timeout_ms, 60000, 1000, 3600000, "how long a resolved ARP entry lives")                \
     X(arp_retry_ms, 1000, 100, 60000, "ARP request retransmission interval")                     \
     X(arp_retries, 3, 1, 100, "ARP requests before giving up on an address")                     \
     X(arp_queue_max, 8, 1, 1024, "packets held per unresolved address")                          \
+    X(arp_glean, 0, 0, 1, "learn on-link senders' MACs from IPv4 frames (serve --queues)")        \
     X(arp_cache_size, 256, 4, 65536, "ARP cache entries")                                        \
     X(reass_timeout_ms, 30000, 1000, 120000, "IPv4 reassembly timeout (RFC 791: 15 s or more)") \
     X(reass_max_datagrams, 64, 1, 4096, "datagrams under reassembly at once")                    \

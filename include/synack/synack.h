@@ -37,7 +37,22 @@ struct sn_stack_opts {
     uint32_t mtu;            /* link MTU (IPv4 datagram size), e.g. 1500 */
     uint64_t seed;           /* 0: random keys (ISN, cookies) from getrandom;
                                 else deterministic (simulator, scripts) */
+    uint32_t offload;        /* SN_OFFLOAD_* the link does for us; 0: none */
 };
+
+/* Offloads (sn_stack_opts.offload), as a TAP device with IFF_VNET_HDR and
+ * TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4) does them (link/tuntap.c):
+ * CSUM: the TCP segments we send leave the checksum to the link (the
+ *   pseudo-header sum pre-filled, struct pkt_offload csum_partial).
+ * TSO (implies CSUM): TCP may send super-segments of up to 64 KiB for the
+ *   link to cut at the MSS (from pool_tso_bufs 64 KiB buffers added to the
+ *   big pool), and the link may hand us such super-frames, so receive
+ *   buffers are 64 KiB each (pool_rx_offload_bufs of them, in place of
+ *   pool_rx_bufs). Defaults: 256 + 256 buffers, 33 MiB of address space;
+ *   pages are only touched as buffers are used (about 64 per direction at
+ *   a time: the loop's batch). */
+#define SN_OFFLOAD_CSUM 1u
+#define SN_OFFLOAD_TSO 2u
 
 /* Creates a stack. Returns 0 and *out, or -EINVAL (bad options) or
  * -ENOMEM. */

@@ -1,6 +1,6 @@
 /* tests/unit/core/test_ring.c: socket byte rings (core/ring.c): growth on
- * demand up to the bound, wraparound, out-of-order writes then commit, and
- * storage given back when empty. Checked against a flat reference buffer. */
+ * demand up to the bound, wraparound, out-of-order writes then commit,
+ * storage given back when empty, and that storage reused (the cache). Checked against a flat reference buffer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +95,41 @@ static void test_growth_keeps_uncommitted_bytes(void **state)
     ring_free(&r);
 }
 
+/* Storage given back goes to the per-thread cache and comes back to the
+ * next ring that grows: a sender's buffer draining and refilling at full
+ * speed neither frees nor regrows it. A ring never takes cached storage
+ * beyond its own bound. */
+static void test_cache_reuses_storage(void **state)
+{
+    (void)state;
+    ring_cache_drain();
+    struct ring r, small;
+    ring_init(&r, 1 << 18);
+    ring_init(&small, 8192);
+    static uint8_t data[1 << 18];
+    memset(data, 3, sizeof(data));
+    assert_int_equal(ring_write(&r, data, sizeof(data)), sizeof(data));
+    uint8_t *storage = r.buf;
+    assert_int_equal(r.cap, 1 << 18);
+    assert_int_equal(ring_read(&r, NULL, sizeof(data)), sizeof(data));
+    ring_compact(&r);
+    assert_null(r.buf);
+    /* Too big for the small ring: it gets fresh storage of its own. */
+    assert_int_equal(ring_write(&small, data, 100), 100);
+    assert_ptr_not_equal(small.buf, storage);
+    assert_int_equal(small.cap, 4096);
+    /* The big ring's next write takes its old storage back, at full size. */
+    assert_int_equal(ring_write(&r, data, 100), 100);
+    assert_ptr_equal(r.buf, storage);
+    assert_int_equal(r.cap, 1 << 18);
+    uint8_t out[100];
+    assert_int_equal(ring_read(&r, out, 100), 100);
+    assert_memory_equal(out, data, 100);
+    ring_free(&r);
+    ring_free(&small);
+    ring_cache_drain();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_wraparound_matches_reference),
         cmocka_unit_test(test_out_of_order_then_commit),
         cmocka_unit_test(test_growth_keeps_uncommitted_bytes),
+        cmocka_unit_test(test_cache_reuses_storage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
