@@ -169,6 +169,28 @@ static void echo(struct http_req *req, struct http_resp *r)
     r->chunked = req->body_chunked;
 }
 
+/* Every counter of the stack, in the Prometheus text exposition format. */
+static void metrics(struct http_server *srv, struct http_resp *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        http_resp_error(r, 500);
+        return;
+    }
+    sn_stack_print_prometheus(srv->stack, f);
+    if (fclose(f) != 0) {
+        free(buf);
+        http_resp_error(r, 500);
+        return;
+    }
+    r->status = 200;
+    http_resp_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    http_resp_header(r, "Cache-Control", "no-store");
+    http_resp_body_take(r, buf, len);
+}
+
 /* The path part of an absolute-form target (RFC 9112 3.2.2), or NULL. */
 static const char *absolute_path(const char *t, size_t n, size_t *len)
 {
@@ -257,6 +279,13 @@ void http_handle(struct http_server *srv, struct http_req *req, struct http_resp
             options(r, ALLOW_ECHO);
         else
             not_allowed(r, ALLOW_ECHO);
+        return;
+    }
+    if (srv->o.metrics_path && strcmp(path, srv->o.metrics_path) == 0) {
+        if (m == M_GET || m == M_HEAD)
+            metrics(srv, r);
+        else
+            not_allowed(r, ALLOW_STATIC);
         return;
     }
     if (m == M_OPTIONS) {

@@ -35,6 +35,8 @@ struct http_server_opts {
     uint64_t max_body;           /* request body bytes (16 MiB) */
     uint32_t max_conns;          /* connections at once; more are refused (4096) */
     int no_h2;                   /* refuse h2c (prior knowledge and Upgrade) */
+    const char *metrics_path;    /* GET here: the stack's counters in Prometheus
+                                    text format; NULL: no such path */
     struct http1_limits limits;  /* head limits (http1_parse.h defaults) */
     struct sn_clock clock;       /* monotonic now; required */
     struct sn_clock wall;        /* real time, µs since 1970; .now NULL: no Date */

@@ -36,6 +36,8 @@ void httpd_help_options(FILE *out)
             "  --http-request-ms N   a request head must arrive within N ms of its first\n"
             "                        byte, else 408 (10000; the slowloris guard)\n"
             "  --http-max-body N     largest request body in bytes, else 413 (16777216)\n"
+            "  --metrics-path PATH   serve the counters in Prometheus text format at PATH\n"
+            "                        (default /metrics; '' for none)\n"
             "  --no-http             no HTTP server\n");
 }
 
@@ -69,6 +71,7 @@ int httpd_take_opts(const char *cmd, int *argc, char **argv, struct httpd_opts *
     o->idle_ms = 30000;
     o->request_ms = 10000;
     o->max_body = 16u << 20;
+    o->metrics_path = "/metrics";
     int out = 1;
     for (int i = 1; i < *argc;) {
         const char *v = NULL;
@@ -103,6 +106,10 @@ int httpd_take_opts(const char *cmd, int *argc, char **argv, struct httpd_opts *
         } else if ((r = opt_value("--http-request-ms", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || cli_parse_u32(v, 1, 3600000, &o->request_ms) < 0)
                 return cli_usage("--http-request-ms: give a number of ms from 1 to 3600000");
+        } else if ((r = opt_value("--metrics-path", *argc, argv, &i, &v)) != 0) {
+            if (r < 0 || (v[0] && v[0] != '/'))
+                return cli_usage("--metrics-path: give a path starting with '/', or ''");
+            o->metrics_path = v;
         } else if ((r = opt_value("--http-max-body", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || cli_parse_u32(v, 0, 1u << 30, &o->max_body) < 0)
                 return cli_usage("--http-max-body: give a number of bytes up to 1073741824");
@@ -214,6 +221,7 @@ int httpd_start(struct sn_loop *lp, const struct httpd_opts *o, struct httpd **o
     so.request_timeout_ms = o->request_ms;
     so.body_timeout_ms = o->request_ms;
     so.max_body = o->max_body;
+    so.metrics_path = o->metrics_path[0] ? o->metrics_path : NULL;
     so.clock = (struct sn_clock){loop_clock, lp};
     so.wall = (struct sn_clock){wall_clock, NULL};
     int err = http_server_new(sn_loop_stack(lp), &so, &h->srv);

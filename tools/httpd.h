@@ -18,6 +18,7 @@ struct httpd_opts {
     const char *access_log; /* --access-log FILE ("-": stderr) */
     uint32_t idle_ms, request_ms;
     uint32_t max_body;
+    const char *metrics_path; /* --metrics-path PATH ("/metrics"; "": none) */
 };
 
 /* Takes the HTTP options out of argv (so that the remaining ones can go to
