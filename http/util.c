@@ -2,6 +2,7 @@
  * percent-decoding, base64url, HTML escaping. No I/O, no locale. */
 #include <string.h>
 
+#include "core/bytes.h"
 #include "http/server_impl.h"
 
 static const char *const wdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -157,16 +158,6 @@ int http_date_parse(const char *s, size_t n, int64_t *t)
     return 0;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 long http_pct_decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -176,7 +167,7 @@ long http_pct_decode(const char *s, size_t n, char *out, size_t cap)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int hi = hexv(s[i + 1]), lo = hexv(s[i + 2]);
+            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi << 4 | lo);

@@ -150,3 +150,23 @@ const char *cli_fmt_mac(const uint8_t mac[6], char buf[CLI_MAC_LEN])
              mac[4], mac[5]);
     return buf;
 }
+
+int cli_opt_value(const char *name, int argc, char **argv, int *i, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        *i += 1;
+        return 1;
+    }
+    if (a[n] != 0)
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *val = argv[*i + 1];
+    *i += 2;
+    return 1;
+}

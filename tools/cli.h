@@ -53,6 +53,12 @@ int cli_usage_cmd(const char *cmd, const char *fmt, ...) __attribute__((format(p
  * Call right after getopt_long returned @c, with its @argc and @argv. */
 int cli_getopt_error(const char *cmd, int c, int argc, char **argv);
 
+/* For commands whose options pass through to another parser: matches
+ * "--name VALUE" or "--name=VALUE" at argv[*i]. Returns 1 (and *val, with
+ * *i moved past what it used), 0 (another option), or -1 (the value is
+ * missing). */
+int cli_opt_value(const char *name, int argc, char **argv, int *i, const char **val);
+
 /* Parsers: return 0 and store the value, or -1 (nothing stored). Addresses
  * come back in host order. */
 int cli_parse_ip4(const char *s, uint32_t *addr);

@@ -41,28 +41,6 @@ void httpd_help_options(FILE *out)
             "  --no-http             no HTTP server\n");
 }
 
-/* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; sets *val and
- * advances *i past what it used. Returns 1 on a match, 0 if not this
- * option, -1 when the value is missing. */
-static int opt_value(const char *name, int argc, char **argv, int *i, const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        *i += 1;
-        return 1;
-    }
-    if (a[n] != 0)
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[*i + 1];
-    *i += 2;
-    return 1;
-}
 
 int httpd_take_opts(const char *cmd, int *argc, char **argv, struct httpd_opts *o)
 {
@@ -87,30 +65,30 @@ int httpd_take_opts(const char *cmd, int *argc, char **argv, struct httpd_opts *
             i++;
             continue;
         }
-        if ((r = opt_value("--http", *argc, argv, &i, &v)) != 0) {
+        if ((r = cli_opt_value("--http", *argc, argv, &i, &v)) != 0) {
             if (r < 0)
                 return cli_usage_cmd(cmd, "--http needs a PORT");
             if (cli_parse_u32(v, 1, 65535, &o->port) < 0)
                 return cli_usage("--http: '%s' is not a port from 1 to 65535", v);
-        } else if ((r = opt_value("--root", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--root", *argc, argv, &i, &v)) != 0) {
             if (r < 0)
                 return cli_usage_cmd(cmd, "--root needs a DIR");
             o->root = v;
-        } else if ((r = opt_value("--access-log", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--access-log", *argc, argv, &i, &v)) != 0) {
             if (r < 0)
                 return cli_usage_cmd(cmd, "--access-log needs a FILE");
             o->access_log = v;
-        } else if ((r = opt_value("--http-idle-ms", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--http-idle-ms", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || cli_parse_u32(v, 1, 3600000, &o->idle_ms) < 0)
                 return cli_usage("--http-idle-ms: give a number of ms from 1 to 3600000");
-        } else if ((r = opt_value("--http-request-ms", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--http-request-ms", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || cli_parse_u32(v, 1, 3600000, &o->request_ms) < 0)
                 return cli_usage("--http-request-ms: give a number of ms from 1 to 3600000");
-        } else if ((r = opt_value("--metrics-path", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--metrics-path", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || (v[0] && v[0] != '/'))
                 return cli_usage("--metrics-path: give a path starting with '/', or ''");
             o->metrics_path = v;
-        } else if ((r = opt_value("--http-max-body", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--http-max-body", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || cli_parse_u32(v, 0, 1u << 30, &o->max_body) < 0)
                 return cli_usage("--http-max-body: give a number of bytes up to 1073741824");
         } else {

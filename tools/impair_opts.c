@@ -210,27 +210,6 @@ static const struct {
     {"--queue", IMPAIR_OPT_QUEUE}, {"--impair-seed", 0},
 };
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 (and *val, *i moved on),
- * 0 (another option), -1 (the value is missing). */
-static int take_value(const char *name, int argc, char **argv, int *i, const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        *i += 1;
-        return 1;
-    }
-    if (a[n] != 0)
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[*i + 1];
-    *i += 2;
-    return 1;
-}
 
 int impair_take_opts(const char *cmd, int *argc, char **argv, struct impair_cfg *cfg, int *given)
 {
@@ -248,7 +227,7 @@ int impair_take_opts(const char *cmd, int *argc, char **argv, struct impair_cfg 
         int matched = 0;
         for (size_t k = 0; k < sizeof(take_names) / sizeof(take_names[0]) && !matched; k++) {
             const char *v = NULL;
-            int r = take_value(take_names[k].name, *argc, argv, &i, &v);
+            int r = cli_opt_value(take_names[k].name, *argc, argv, &i, &v);
             if (r == 0)
                 continue;
             matched = 1;

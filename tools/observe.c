@@ -16,27 +16,6 @@ struct observe {
     const char *trace;
 };
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 and *val, 0 not this
- * option, -1 no value. */
-static int opt_value(const char *name, int argc, char **argv, int *i, const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        *i += 1;
-        return 1;
-    }
-    if (a[n] != 0)
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[*i + 1];
-    *i += 2;
-    return 1;
-}
 
 int observe_take_opts(const char *cmd, int *argc, char **argv, struct observe_opts *o)
 {
@@ -53,11 +32,11 @@ int observe_take_opts(const char *cmd, int *argc, char **argv, struct observe_op
         if (strcmp(argv[i], "--no-ctl") == 0) {
             o->no_ctl = 1;
             i++;
-        } else if ((r = opt_value("--trace", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--trace", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || !*v)
                 return cli_usage_cmd(cmd, "--trace needs a FILE");
             o->trace = v;
-        } else if ((r = opt_value("--ctl", *argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_opt_value("--ctl", *argc, argv, &i, &v)) != 0) {
             if (r < 0 || !*v)
                 return cli_usage_cmd(cmd, "--ctl needs a PATH");
             o->ctl = v;

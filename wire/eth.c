@@ -14,16 +14,6 @@ int eth_view_parse(struct eth_view *v, const uint8_t *b, size_t len)
     return WIRE_OK;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Strict: six groups of one or two hex digits separated by ':', nothing
  * else (sscanf's %x would take signs, spaces and "0x"). */
@@ -31,10 +21,10 @@ int eth_parse_mac(const char *s, uint8_t mac[6])
 {
     uint8_t m[6];
     for (int i = 0; i < 6; i++) {
-        int hi = hex_digit(*s++);
+        int hi = hex_value(*s++);
         if (hi < 0)
             return -1;
-        int lo = hex_digit(*s);
+        int lo = hex_value(*s);
         if (lo >= 0)
             s++;
         m[i] = (uint8_t)(lo >= 0 ? hi << 4 | lo : hi);
