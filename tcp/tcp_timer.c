@@ -108,9 +108,11 @@ static void persist_fire(struct tw_entry *e, sn_time now)
 {
     struct tcb *c = container_of(e, struct tcb, persist_timer);
     uint32_t unsent = c->sndbuf.len - (c->snd_nxt - c->snd_una);
-    if (c->sndbuf.len == 0 || c->snd_max != c->snd_una)
-        return; /* nothing waits, or an ACK of what is in flight will come */
+    if (c->sndbuf.len == 0)
+        return; /* nothing waits for the window */
     if (c->snd_wnd != 0) {
+        if (c->snd_max != c->snd_una)
+            return; /* an ACK of what is in flight will come */
         /* RFC 9293 3.8.6.2.1 (SWS avoidance, MUST-38): the override
          * timeout. Sender SWS avoidance holds back a segment smaller than
          * the MSS that the window would take; with nothing in flight no

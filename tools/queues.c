@@ -43,25 +43,20 @@ int queues_take_opts(const char *cmd, int *argc, char **argv, unsigned *n)
     *n = 1;
     int out = 1;
     for (int i = 1; i < *argc;) {
-        const char *a = argv[i], *v = NULL;
-        if (strcmp(a, "--") == 0) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--") == 0) {
             while (i < *argc)
                 argv[out++] = argv[i++];
             break;
         }
-        if (strncmp(a, "--queues=", 9) == 0) {
-            v = a + 9;
-            i++;
-        } else if (strcmp(a, "--queues") == 0) {
-            if (i + 1 >= *argc)
-                return cli_usage_cmd(cmd, "--queues needs a number");
-            v = argv[i + 1];
-            i += 2;
-        } else {
+        int r = cli_opt_value("--queues", *argc, argv, &i, &v);
+        if (r == 0) {
             argv[out++] = argv[i++];
             continue;
         }
         uint32_t q;
+        if (r < 0)
+            return cli_usage_cmd(cmd, "--queues needs a number");
         if (cli_parse_u32(v, 1, QUEUES_MAX, &q) < 0)
             return cli_usage("--queues: '%s' is not a number from 1 to %d", v, QUEUES_MAX);
         *n = q;

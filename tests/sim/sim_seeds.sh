@@ -10,7 +10,8 @@
 #      corruption, 50+-20 ms delay;
 #   3. 300 seeds of bursty loss behind a 5 Mbit/s rate limit with a small
 #      queue (tail drops);
-#   4. determinism: one seed run twice gives the same output, byte for
+#   4. seeds that once exposed TCP bugs, replayed;
+#   5. determinism: one seed run twice gives the same output, byte for
 #      byte, and its --pcap capture is a readable pcap.
 # A failing seed prints its replay command (see README, "Simulator").
 # timeout: 300
@@ -38,6 +39,18 @@ run "400 seeds, heavy impairment" --seeds 400 --seed 100001 \
     --loss 15 --reorder 5 --dup 5 --corrupt 5 --delay 50:20
 run "300 seeds, bursty loss behind a rate limit" --seeds 300 --seed 200001 \
     --loss 3:3 --reorder 1 --delay 20:5 --rate 5 --queue 30000
+
+# Seeds of the long soak that exposed TCP bugs (the replay commands they
+# printed), kept as regressions: an RTO retransmission sent past SND.MAX
+# (an ACK war), a reset half-open passive connection never freed, a zero
+# window with data in flight and no persist timer.
+for r in "2069253 --reorder 3.6:3 --dup 0.3 --corrupt 2.8 --delay 65:2 --rate 38" \
+    "2057481 --loss 1.8 --reorder 0.7:3 --dup 1.9 --corrupt 0.7 --delay 5" \
+    "1051363 --loss 9.3 --reorder 4.3:3 --dup 3 --corrupt 2.3 --delay 4" \
+    "5067000 --loss 0.1 --dup 0.8 --corrupt 1.2 --delay 2"; do
+    # shellcheck disable=SC2086 # the seed and its options, split on purpose
+    run "regression seed ${r%% *}" --seed $r
+done
 
 echo "== determinism: seed 4242 twice, with a capture"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/synack-sim.XXXXXX") || exit 1
