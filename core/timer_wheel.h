@@ -25,8 +25,14 @@ struct tw_entry {
     tw_fn fn;
 };
 
+/* One occupancy bit per slot, so that finding the next non-empty slot costs
+ * TW_SLOTS / 64 word tests instead of TW_SLOTS list-head tests. */
+#define TW_WORDS (TW_SLOTS / 64)
+_Static_assert(TW_SLOTS % 64 == 0, "TW_SLOTS must be a multiple of 64");
+
 struct timer_wheel {
     struct tw_entry slots[TW_SLOTS]; /* list heads */
+    uint64_t occupied[TW_WORDS];     /* bit s set iff slots[s] is non-empty */
     struct tw_entry due;             /* entries being fired by tw_advance */
     int64_t cur_tick;                /* next tick to examine */
     uint64_t next_order;

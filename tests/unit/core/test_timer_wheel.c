@@ -7,7 +7,12 @@
  * armed with deadline <= now when it was called, in (deadline, arm order),
  * skipping those that a callback cancelled or re-armed first. Callbacks
  * themselves arm, re-arm and cancel entries at random, and every such action
- * is applied to the wheel and the model alike. */
+ * is applied to the wheel and the model alike.
+ *
+ * The wheel keeps a bitmap of its non-empty slots to find the next one
+ * quickly. These tests look inside: every slot's bit must match its list at
+ * every step (even from inside callbacks), and tw_next_deadline() must
+ * return exactly what the plain scan of all slots it replaced returns. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -52,6 +57,54 @@ static void rec_init(struct rec_entry *r, int n, tw_fn fn)
         r[i].id = i;
     }
     n_fired = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * White-box views of the occupancy bitmap */
+
+static bool slot_bit(const struct timer_wheel *w, int64_t tick)
+{
+    size_t s = (size_t)(tick & (TW_SLOTS - 1));
+    return (w->occupied[s / 64] >> (s % 64)) & 1;
+}
+
+/* How many slots have a bit that disagrees with their list. */
+static int bitmap_mismatches(const struct timer_wheel *w)
+{
+    int bad = 0;
+    for (int s = 0; s < TW_SLOTS; s++) {
+        bool nonempty = w->slots[s].next != &w->slots[s];
+        bad += slot_bit(w, s) != nonempty;
+    }
+    return bad;
+}
+
+static bool bitmap_empty(const struct timer_wheel *w)
+{
+    for (int i = 0; i < TW_WORDS; i++)
+        if (w->occupied[i])
+            return false;
+    return true;
+}
+
+/* The linear scan of every slot that the bitmap replaced: the reference
+ * answer, including its bound for entries past one rotation and its answer
+ * while entries sit in the due list being fired. */
+static sn_time ref_next_deadline(const struct timer_wheel *w)
+{
+    if (w->n_armed == 0)
+        return SN_TIME_NEVER;
+    for (int64_t t = w->cur_tick; t < w->cur_tick + TW_SLOTS; t++) {
+        const struct tw_entry *head = &w->slots[t & (TW_SLOTS - 1)];
+        sn_time slot_end = (t + 1) * TW_TICK_US;
+        sn_time best = SN_TIME_NEVER;
+        for (const struct tw_entry *e = head->next; e != head; e = e->next)
+            if (e->deadline < slot_end && e->deadline < best)
+                best = e->deadline;
+        if (best != SN_TIME_NEVER)
+            return best;
+    }
+    return (w->cur_tick + TW_SLOTS) * TW_TICK_US;
 }
 
 static void empty_wheel(void **state)
@@ -223,6 +276,157 @@ static void cancel_and_rearm_from_callback(void **state)
     assert_int_equal(tw_next_deadline(&w), SN_TIME_NEVER);
 }
 
+static void cancel_last_in_slot_clears_bit(void **state)
+{
+    (void)state;
+    static struct timer_wheel w;
+    struct rec_entry r[3];
+    tw_init(&w, BASE);
+    rec_init(r, 3, record_fn);
+    int64_t t0 = w.cur_tick;
+
+    tw_arm(&w, &r[0].e, BASE + 5001); /* two in slot t0 + 5 */
+    tw_arm(&w, &r[1].e, BASE + 5002);
+    tw_arm(&w, &r[2].e, BASE + 9000); /* one in slot t0 + 9 */
+    assert_true(slot_bit(&w, t0 + 5));
+    assert_true(slot_bit(&w, t0 + 9));
+
+    tw_cancel(&w, &r[0].e); /* not the last: the bit stays */
+    assert_true(slot_bit(&w, t0 + 5));
+    assert_int_equal(tw_next_deadline(&w), BASE + 5002);
+    tw_cancel(&w, &r[1].e); /* the last: the bit goes */
+    assert_false(slot_bit(&w, t0 + 5));
+    assert_int_equal(tw_next_deadline(&w), BASE + 9000);
+    assert_int_equal(bitmap_mismatches(&w), 0);
+
+    tw_arm(&w, &r[2].e, BASE + 7000); /* re-arming empties its old slot */
+    assert_false(slot_bit(&w, t0 + 9));
+    assert_true(slot_bit(&w, t0 + 7));
+    assert_int_equal(tw_advance(&w, BASE + 7000), 1); /* so does firing */
+    assert_true(bitmap_empty(&w));
+    assert_int_equal(tw_next_deadline(&w), SN_TIME_NEVER);
+}
+
+/* The search starts at slot 1020 and must wrap through 1023 -> 0. */
+static void wraps_from_slot_1023_to_0(void **state)
+{
+    (void)state;
+    static struct timer_wheel w;
+    struct rec_entry r[4];
+    sn_time start = (BASE / ROTATION + 1) * ROTATION - 4 * TW_TICK_US;
+    tw_init(&w, start);
+    rec_init(r, 4, record_fn);
+    assert_int_equal(w.cur_tick & (TW_SLOTS - 1), TW_SLOTS - 4);
+
+    tw_arm(&w, &r[0].e, start + 4 * TW_TICK_US + 10); /* slot 0 */
+    tw_arm(&w, &r[1].e, start + 5 * TW_TICK_US);      /* slot 1 */
+    assert_int_equal(tw_next_deadline(&w), start + 4 * TW_TICK_US + 10);
+    tw_arm(&w, &r[2].e, start + 4 * TW_TICK_US - 1); /* slot 1023 */
+    assert_int_equal(tw_next_deadline(&w), start + 4 * TW_TICK_US - 1);
+    /* Slot 1019, the last of this rotation: its bit lies below the start
+     * bit of the word the search starts in. */
+    sn_time last = start + (TW_SLOTS - 1) * TW_TICK_US;
+    tw_arm(&w, &r[3].e, last);
+    assert_true(slot_bit(&w, TW_SLOTS - 5));
+
+    assert_int_equal(tw_advance(&w, start + 4 * TW_TICK_US - 1), 1);
+    assert_false(slot_bit(&w, TW_SLOTS - 1));
+    assert_int_equal(tw_next_deadline(&w), start + 4 * TW_TICK_US + 10);
+    assert_int_equal(tw_advance(&w, start + 4 * TW_TICK_US + 10), 1);
+    assert_false(slot_bit(&w, 0));
+    assert_int_equal(tw_advance(&w, start + 5 * TW_TICK_US), 1);
+    assert_false(slot_bit(&w, 1));
+    assert_int_equal(tw_next_deadline(&w), last);
+    assert_int_equal(tw_advance(&w, last), 1);
+    assert_true(bitmap_empty(&w));
+    int want[] = {2, 0, 1, 3};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(fired_ids[i], want[i]);
+}
+
+/* From every start slot, entries at word edges and at the rotation's end
+ * are found exactly; an entry one rotation later in the first non-empty
+ * slot neither hides a later slot nor is taken for this rotation. */
+static void next_deadline_from_every_slot(void **state)
+{
+    (void)state;
+    static const int64_t dist[] = {0, 1, 62, 63, 64, 65, 127, 128, 500, 960, 1022, 1023};
+    static struct timer_wheel w;
+    struct rec_entry r[3];
+    for (int64_t s = 0; s < TW_SLOTS; s++) {
+        for (size_t i = 0; i < sizeof(dist) / sizeof(dist[0]); i++) {
+            tw_init(&w, BASE + s * TW_TICK_US + 123);
+            rec_init(r, 3, record_fn);
+            int64_t end = w.cur_tick + TW_SLOTS;
+            sn_time near = (w.cur_tick + dist[i]) * TW_TICK_US + 999;
+
+            tw_arm(&w, &r[1].e, near + ROTATION); /* same slot, next rotation */
+            assert_int_equal(tw_next_deadline(&w), end * TW_TICK_US);
+            if (dist[i] < TW_SLOTS - 1) {
+                sn_time later = (end - 1) * TW_TICK_US; /* the rotation's last slot */
+                tw_arm(&w, &r[2].e, later);
+                assert_int_equal(tw_next_deadline(&w), later);
+            }
+            tw_arm(&w, &r[0].e, near);
+            assert_int_equal(tw_next_deadline(&w), near);
+            assert_int_equal(bitmap_mismatches(&w), 0);
+
+            tw_cancel(&w, &r[0].e);
+            tw_cancel(&w, &r[2].e);
+            assert_int_equal(tw_next_deadline(&w), end * TW_TICK_US);
+            tw_cancel(&w, &r[1].e);
+            assert_true(bitmap_empty(&w));
+            assert_int_equal(tw_next_deadline(&w), SN_TIME_NEVER);
+        }
+    }
+}
+
+/* After a long idle one tw_advance crosses several rotations: every entry
+ * due fires once, in (deadline, arm order), the slots it empties lose their
+ * bits, and slots still holding later entries keep theirs. */
+static void long_idle_jump(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    static struct timer_wheel w;
+    struct rec_entry r[N];
+    sn_time deadline[N];
+    tw_init(&w, BASE);
+    rec_init(r, N, record_fn);
+    for (int i = 0; i < N; i++) {
+        /* Scattered over ~3 rotations, with ties (i and i + 20 collide). */
+        deadline[i] = BASE + ((i % 20) * 7919 % 3000) * 997;
+        tw_arm(&w, &r[i].e, deadline[i]);
+    }
+
+    sn_time jumps[] = {BASE + SN_SEC(2), BASE + SN_SEC(3600)};
+    int done = 0;
+    for (int j = 0; j < 2; j++) {
+        /* Expected: by deadline, ties by arm order (= id), never refired. */
+        int want[N], n_want = 0;
+        for (sn_time d = 0; n_want < N; d++) {
+            sn_time next = SN_TIME_NEVER;
+            for (int i = 0; i < N; i++)
+                if (deadline[i] >= d && deadline[i] < next)
+                    next = deadline[i];
+            if (next == SN_TIME_NEVER || next > jumps[j])
+                break;
+            for (int i = 0; i < N; i++)
+                if (deadline[i] == next && (j == 0 || deadline[i] > jumps[0]))
+                    want[n_want++] = i;
+            d = next;
+        }
+        assert_int_equal(tw_advance(&w, jumps[j]), n_want);
+        for (int k = 0; k < n_want; k++)
+            assert_int_equal(fired_ids[done + k], want[k]);
+        done += n_want;
+        assert_int_equal(bitmap_mismatches(&w), 0);
+        assert_int_equal(tw_next_deadline(&w), ref_next_deadline(&w));
+    }
+    assert_int_equal(done, N);
+    assert_true(bitmap_empty(&w));
+}
+
 /* ---------------------------------------------------------------------
  * Random lockstep against the reference model */
 
@@ -363,6 +567,9 @@ static void model_fn(struct tw_entry *e, sn_time now)
         else
             do_arm(other, gen_deadline(now));
     }
+    /* Mid-advance, with entries still waiting in the due list. */
+    CHECK(bitmap_mismatches(&L.w) == 0);
+    CHECK(tw_next_deadline(&L.w) == ref_next_deadline(&L.w));
 }
 
 static int due_cmp(const void *a, const void *b)
@@ -412,9 +619,11 @@ static void check_consistent(void)
         n += L.m[i].armed;
     }
     CHECK(L.w.n_armed == n);
+    CHECK(bitmap_mismatches(&L.w) == 0);
 
     sn_time earliest = model_earliest();
     sn_time next = tw_next_deadline(&L.w);
+    CHECK(next == ref_next_deadline(&L.w));
     if (earliest == SN_TIME_NEVER) {
         CHECK(next == SN_TIME_NEVER);
         return;
@@ -535,6 +744,10 @@ int main(void)
         cmocka_unit_test(far_beyond_one_rotation),
         cmocka_unit_test(cancel_and_rearm_from_callback),
         cmocka_unit_test(starts_at_zero),
+        cmocka_unit_test(cancel_last_in_slot_clears_bit),
+        cmocka_unit_test(wraps_from_slot_1023_to_0),
+        cmocka_unit_test(next_deadline_from_every_slot),
+        cmocka_unit_test(long_idle_jump),
         cmocka_unit_test(random_vs_model),
     };
     return cmocka_run_group_tests_name("core/timer_wheel", tests, NULL, NULL);
