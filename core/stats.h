@@ -54,6 +54,7 @@
     X(tcp, out_rsts, "resets sent")                                                        \
     X(tcp, fast_retrans, "fast retransmits")                                               \
     X(tcp, rto_timeouts, "retransmission timeouts")                                        \
+    X(tcp, loss_probes, "loss probe timeouts (RFC 8985 7)")                                \
     X(tcp, sack_recoveries, "SACK-based recovery episodes")                                \
     X(tcp, challenge_acks, "challenge ACKs sent (RFC 5961)")                               \
     X(tcp, syncookies_sent, "SYN cookies sent")                                            \

@@ -137,6 +137,9 @@ struct tcb {
     bool in_recovery;
     uint32_t rexmit_hi;        /* RFC 6675 HighRxt: holes below this were resent */
     uint32_t rexmit_mark;      /* snd_max when a hole was last resent (lost retransmissions) */
+    bool rto_recovery;         /* recovery after a timeout: all unSACKed below recover is lost */
+    bool probe_armed;          /* rtx_timer runs for a loss probe (RFC 8985 7), not the RTO */
+    bool probe_out;            /* a probe went out and nothing has been acknowledged since */
 
     /* RTT and RTO (RFC 6298), microseconds. */
     uint32_t srtt_us, rttvar_us, rto_us;
@@ -251,6 +254,9 @@ uint16_t syncookie_check(struct tcp *t, uint32_t laddr, uint16_t lport, uint32_t
 void tcp_input(void *ctx, struct pkt *p, const struct ip4_hdr *ip, sn_time now);
 void tcp_icmp_error(void *ctx, uint8_t type, uint8_t code, const uint8_t *inner, size_t len,
                     sn_time now);
+/* A probe timeout passed with SACKed data above a hole: the hole, and any
+ * resend of it, is lost; enter recovery or resend it again. */
+void tcp_mark_lost(struct tcb *c, sn_time now);
 
 /* ---- tcp_out.c ---- */
 /* Sends whatever the connection's state, windows and intents allow. */
@@ -285,6 +291,12 @@ uint8_t tcp_rcv_wscale_offer(const struct tcb *c);
 /* Largest payload per segment toward the peer. */
 uint32_t tcp_snd_mss(const struct tcb *c);
 uint32_t tcp_flight_size(const struct tcb *c);
+/* Sends again @len data bytes from @seq, as first sent: PSH when they end
+ * the data, with the FIN if that followed. Returns the sequence space. */
+uint32_t tcp_resend(struct tcb *c, uint32_t seq, uint32_t len, sn_time now);
+/* RFC 8985 7.3: one segment to draw an ACK after a probe timeout: new data
+ * if the peer's window takes it, else the last segment sent. */
+void tcp_send_loss_probe(struct tcb *c, sn_time now);
 
 /* ---- tcp_usr.c: user calls (RFC 9293 3.10.1-3.10.6) ---- */
 int tcp_usr_listen(struct tcp *t, uint16_t port, uint32_t backlog, struct tcb **out);
@@ -303,7 +315,10 @@ uint32_t tcp_usr_events(const struct tcb *c);
 void tcp_timers_init(struct tcb *c);
 void tcp_timers_stop(struct tcb *c);
 void tcp_rtt_sample(struct tcb *c, sn_time rtt);
+/* Arms rtx_timer: for a loss probe when one may go, else for the RTO. */
 void tcp_rtx_arm(struct tcb *c, sn_time now);
+/* The peer SACKed new data: push a pending probe back (RACK's clock). */
+void tcp_probe_rearm(struct tcb *c, sn_time now);
 void tcp_delack_arm(struct tcb *c, sn_time now);
 void tcp_persist_arm(struct tcb *c, sn_time now);
 void tcp_keepalive_reset(struct tcb *c, sn_time now);

@@ -435,6 +435,16 @@ static uint32_t rexmit_len(const struct tcb *c)
     return len < mss ? len : mss;
 }
 
+/* The first unacknowledged segment again, whatever the pipe says. */
+static void resend_first(struct tcb *c, sn_time now)
+{
+    uint32_t len = rexmit_len(c);
+    if (len) {
+        c->rexmit_hi = c->snd_una + tcp_resend(c, c->snd_una, len, now);
+        c->rexmit_mark = c->snd_max;
+    }
+}
+
 /* RFC 5681 3.2 / RFC 6675 5: fast retransmit of the first unacked segment. */
 static void enter_recovery(struct tcb *c, sn_time now)
 {
@@ -447,12 +457,7 @@ static void enter_recovery(struct tcb *c, sn_time now)
     if (c->sack_ok)
         STAT_INC(c->tcp->st, tcp, sack_recoveries);
     c->rtt_timing = false;
-    uint32_t len = rexmit_len(c);
-    if (len) {
-        tcp_xmit(c, c->snd_una, len, TCP_F_ACK, now);
-        c->rexmit_hi = c->snd_una + len;
-        c->rexmit_mark = c->snd_max;
-    }
+    resend_first(c, now);
     tcp_rtx_arm(c, now);
 }
 
@@ -475,6 +480,17 @@ static void lost_retrans_check(struct tcb *c)
     c->rexmit_mark = c->snd_max;
 }
 
+void tcp_mark_lost(struct tcb *c, sn_time now)
+{
+    /* Like a TLP (RFC 8985 7.3), the first hole goes whatever the pipe:
+     * data sent after it counts as in flight, but nothing came back. */
+    if (c->in_recovery)
+        resend_first(c, now);
+    else
+        enter_recovery(c, now);
+    tcp_output(c, now);
+}
+
 static void on_dupack(struct tcb *c, sn_time now)
 {
     c->dupacks++;
@@ -489,9 +505,26 @@ static void on_dupack(struct tcb *c, sn_time now)
         c->cwnd += tcp_snd_mss(c); /* RFC 5681 3.2 step 4: inflate */
 }
 
-/* New data acknowledged: RTT, congestion window, buffers, recovery. */
-static void on_new_ack(struct tcb *c, uint32_t ack, sn_time now)
+/* RFC 7323 4.1 (RTTM): the echoed timestamp dates the segment that moved
+ * snd_una, a retransmission or not, so it gives the sample Karn's rule
+ * cannot, without which a backed-off RTO never comes down while only
+ * retransmissions are in flight (a closing connection sends no new data
+ * to time). Millisecond resolution: used only then. */
+static bool ts_rtt_sample(struct tcb *c, const struct tcp_seg *sg, sn_time now)
 {
+    if (!c->ts_ok || !sg->opt.has_ts || !sg->opt.ts_ecr)
+        return false;
+    uint32_t ms = tcp_now_ms(now) + c->ts_offset - sg->opt.ts_ecr;
+    if (ms > (uint32_t)c->tcp->cfg->tcp_rto_max_ms)
+        return false; /* a stale or bogus echo */
+    tcp_rtt_sample(c, SN_MSEC(ms));
+    return true;
+}
+
+/* New data acknowledged: RTT, congestion window, buffers, recovery. */
+static void on_new_ack(struct tcb *c, const struct tcp_seg *sg, sn_time now)
+{
+    uint32_t ack = sg->ack;
     uint32_t acked = ack - c->snd_una;
     if (c->snd_una == c->iss)
         acked--; /* our SYN */
@@ -501,6 +534,8 @@ static void on_new_ack(struct tcb *c, uint32_t ack, sn_time now)
         tcp_rtt_sample(c, now - c->rtt_start);
         c->rtt_timing = false;
         sampled = true;
+    } else if (c->backoff) {
+        sampled = ts_rtt_sample(c, sg, now);
     }
     /* RFC 6298 5.5 and the note after 5.7 (Karn): the backed-off RTO stays
      * until a new RTT measurement collapses it. */
@@ -516,7 +551,11 @@ static void on_new_ack(struct tcb *c, uint32_t ack, sn_time now)
     if (seq_lt(c->snd_nxt, c->snd_una))
         c->snd_nxt = c->snd_una;
     c->bytes_acked += data;
-    if (c->in_recovery) {
+    if (c->rto_recovery) {
+        c->cc->on_ack(c, data); /* RFC 5681 3.1: slow start after a timeout */
+        if (seq_ge(ack, c->recover))
+            c->in_recovery = c->rto_recovery = false;
+    } else if (c->in_recovery) {
         if (seq_ge(ack, c->recover)) {
             /* RFC 6582 3.2 step 3, full ACK: deflate to
              * min(ssthresh, max(FlightSize, SMSS) + SMSS). */
@@ -634,15 +673,20 @@ static enum verdict check_ack(struct tcb *c, struct seg_ctx *x)
      * window as it reads, as Linux does, changes the window on nearly
      * every ACK: RFC 5681's definition alone would never see 3 of them). */
     bool sacked_new = c->sack_ok && sacked_bytes(c) > sacked_before;
+    bool acked_new = seq_gt(sg->ack, c->snd_una);
+    if (sacked_new || acked_new)
+        c->probe_out = false; /* the peer answered: a new probe may go */
     bool our_fin_acked = fin_acked(c, sg->ack);
     uint32_t old_wnd = c->snd_wnd;
     update_window(c, sg);
-    if (seq_gt(sg->ack, c->snd_una)) {
-        on_new_ack(c, sg->ack, x->now);
+    if (acked_new) {
+        on_new_ack(c, sg, x->now);
     } else if (sg->ack == c->snd_una && c->snd_max != c->snd_una &&
                ((seg_len(sg) == 0 && c->snd_wnd == old_wnd) || sacked_new)) {
         on_dupack(c, x->now); /* RFC 5681 2 / RFC 6675 2: a duplicate ACK */
     }
+    if (sacked_new && !acked_new)
+        tcp_probe_rearm(c, x->now);
     lost_retrans_check(c);
     if (!our_fin_acked)
         return V_CONTINUE;

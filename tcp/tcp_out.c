@@ -220,11 +220,19 @@ static uint32_t sacked_above(const struct tcb *c, uint32_t seq)
     return hi;
 }
 
-/* RFC 6675 "IsLost"-based pipe, simplified: unSACKed bytes below the
- * highest SACK are lost unless we retransmitted them. */
-static uint32_t sack_pipe(const struct tcb *c)
+/* The edge below which unSACKed bytes count as lost: the highest SACK;
+ * after a timeout, everything sent before it (RFC 5681 3.1, RFC 6675 5.1). */
+static uint32_t lost_edge(const struct tcb *c)
 {
     uint32_t hs = sacked_above(c, c->snd_una);
+    return c->rto_recovery ? seq_max(hs, c->recover) : hs;
+}
+
+/* RFC 6675 "IsLost"-based pipe, simplified: unSACKed bytes below the
+ * lost edge are lost unless we retransmitted them. */
+static uint32_t sack_pipe(const struct tcb *c)
+{
+    uint32_t hs = lost_edge(c);
     uint32_t pipe = c->snd_max - hs;
     if (seq_gt(c->rexmit_hi, c->snd_una)) {
         uint32_t lo = c->snd_una, hi = seq_min(c->rexmit_hi, hs);
@@ -243,7 +251,7 @@ static uint32_t sack_pipe(const struct tcb *c)
  * how many bytes the hole holds; 0 when none. */
 static uint32_t next_hole(const struct tcb *c, uint32_t from, uint32_t *start)
 {
-    uint32_t hs = sacked_above(c, c->snd_una);
+    uint32_t hs = lost_edge(c);
     uint32_t s = from;
     for (bool moved = true; moved;) {
         moved = false;
@@ -265,6 +273,15 @@ static uint32_t next_hole(const struct tcb *c, uint32_t from, uint32_t *start)
 
 static void output_data(struct tcb *c, uint32_t win, sn_time now);
 
+uint32_t tcp_resend(struct tcb *c, uint32_t seq, uint32_t len, sn_time now)
+{
+    uint32_t data_end = c->snd_una + c->sndbuf.len;
+    bool last = seq + len == data_end;
+    bool fin = last && c->fin_queued && seq_gt(c->snd_max, data_end);
+    uint8_t flags = TCP_F_ACK | (last && len ? TCP_F_PSH : 0) | (fin ? TCP_F_FIN : 0);
+    return tcp_xmit(c, seq, len, flags, now) + fin;
+}
+
 /* RFC 6675 5 (C): while pipe allows, resend holes, then new data. */
 static void output_sack_recovery(struct tcb *c, uint32_t mss, sn_time now)
 {
@@ -274,11 +291,10 @@ static void output_sack_recovery(struct tcb *c, uint32_t mss, sn_time now)
         uint32_t hole = next_hole(c, seq_max(c->rexmit_hi, c->snd_una), &start);
         if (!hole)
             break;
-        uint32_t len = hole < mss ? hole : mss;
-        if (start - c->snd_una + len > c->sndbuf.len)
-            break; /* the hole is the FIN: the timer handles it */
-        tcp_xmit(c, start, len, TCP_F_ACK, now);
-        c->rexmit_hi = start + len;
+        uint32_t len = hole < mss ? hole : mss, off = start - c->snd_una;
+        if (off + len > c->sndbuf.len)
+            len = c->sndbuf.len - off; /* the hole ends with our FIN */
+        c->rexmit_hi = start + tcp_resend(c, start, len, now);
         c->rexmit_mark = c->snd_max;
         pipe += len;
     }
@@ -413,6 +429,22 @@ void tcp_output(struct tcb *c, sn_time now)
     if (c->sndbuf.len > c->snd_nxt - c->snd_una && c->snd_max == c->snd_una &&
         !tw_armed(&c->rtx_timer) && !tw_armed(&c->persist_timer))
         tcp_persist_arm(c, now);
+}
+
+void tcp_send_loss_probe(struct tcb *c, sn_time now)
+{
+    uint32_t mss = tcp_snd_mss(c), sent = c->snd_max - c->snd_una;
+    uint32_t before = c->snd_max;
+    if (c->sndbuf.len > sent && c->snd_wnd > sent) {
+        c->snd_nxt = c->snd_max;
+        output_data(c, c->snd_wnd < sent + mss ? c->snd_wnd : sent + mss, now);
+        if (c->snd_max != before)
+            return;
+    }
+    /* The last segment again, with the FIN if that went too. */
+    uint32_t data = c->sndbuf.len < sent ? c->sndbuf.len : sent;
+    uint32_t len = data < mss ? data : mss;
+    tcp_resend(c, c->snd_una + data - len, len, now);
 }
 
 void tcp_send_rst(struct tcb *c, sn_time now)

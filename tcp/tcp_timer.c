@@ -36,9 +36,56 @@ static sn_time backed_off_rto(const struct tcb *c)
     return clamp_rto(c, rto);
 }
 
+#define WC_DELACK SN_MSEC(200) /* RFC 8985 7.2 WCDelAckT */
+
+/* RFC 8985 7.2: the probe timeout, 2*SRTT (floored at tcp_pto_min_ms),
+ * plus the worst-case delayed ACK when one segment is in flight; 0 when
+ * no probe may be armed: it needs SACK (7), an RTT sample, a connection
+ * not backing off from a timeout, no probe unanswered, an open window. */
+static sn_time probe_timeout(const struct tcb *c)
+{
+    sn_time floor = SN_MSEC(c->tcp->cfg->tcp_pto_min_ms);
+    if (!floor || !c->sack_ok || !c->srtt_us || c->backoff || c->probe_out ||
+        c->snd_wnd == 0 || !tcps_synchronized(c->state) || c->state == TCPS_SYN_RECEIVED)
+        return 0;
+    /* RACK (RFC 8985 6.2): data SACKed above a hole, too little for
+     * DupThresh: the hole is lost unless it turns up within the
+     * reordering window, a quarter of the RTT (6.2.1 step 4). */
+    if (c->n_sacked && !c->in_recovery)
+        return c->srtt_us / 4 > TW_TICK_US ? c->srtt_us / 4 : TW_TICK_US;
+    sn_time pto = 2 * (sn_time)c->srtt_us;
+    if (tcp_flight_size(c) <= tcp_snd_mss(c))
+        pto += WC_DELACK;
+    return pto > floor ? pto : floor;
+}
+
 void tcp_rtx_arm(struct tcb *c, sn_time now)
 {
-    tw_arm(c->tcp->tw, &c->rtx_timer, now + backed_off_rto(c));
+    sn_time rto = backed_off_rto(c), pto = probe_timeout(c);
+    c->probe_armed = pto && pto < rto;
+    tw_arm(c->tcp->tw, &c->rtx_timer, now + (c->probe_armed ? pto : rto));
+}
+
+void tcp_probe_rearm(struct tcb *c, sn_time now)
+{
+    if (tw_armed(&c->rtx_timer) && probe_timeout(c))
+        tcp_rtx_arm(c, now);
+}
+
+/* RFC 8985: the probe timer expired with nothing acknowledged for a PTO.
+ * Data the peer SACKed above a hole means the hole is lost (RACK, 6.2, in
+ * its simplest form: everything sent a PTO ago is older than what was
+ * delivered); otherwise the tail may be lost, and a probe (7.3) draws the
+ * ACK whose SACK will tell. The RTO stays armed behind it. */
+static void loss_probe(struct tcb *c, sn_time now)
+{
+    STAT_INC(c->tcp->st, tcp, loss_probes);
+    c->probe_out = true;
+    if (c->n_sacked)
+        tcp_mark_lost(c, now);
+    else
+        tcp_send_loss_probe(c, now);
+    tcp_rtx_arm(c, now);
 }
 
 static void give_up(struct tcb *c)
@@ -46,6 +93,25 @@ static void give_up(struct tcb *c)
     if (c->state == TCPS_SYN_SENT)
         STAT_INC(c->tcp->st, tcp, attempt_fails);
     tcp_close_conn(c, -ETIMEDOUT);
+}
+
+/* RFC 5681 3.1 after a timeout: slow start from one segment. With SACK,
+ * resend only what the peer lacks (RFC 6675 5.1 lets the sender keep the
+ * scoreboard; Linux's tcp_enter_loss does) rather than go back N and
+ * resend data the peer holds. The receiver may have reneged (RFC 2018 8):
+ * a second timeout in a row forgets the SACKed ranges. Returns whether
+ * the repair goes through the scoreboard. */
+static bool rto_recovery_start(struct tcb *c)
+{
+    c->cc->on_rto(c);
+    c->dupacks = 0;
+    c->recover = c->snd_max; /* RFC 6582 4.1 */
+    if (c->backoff > 1)
+        c->n_sacked = 0;
+    c->in_recovery = c->rto_recovery = c->sack_ok && c->sndbuf.len > 0;
+    c->rexmit_hi = c->snd_una;
+    c->rexmit_mark = c->snd_max;
+    return c->rto_recovery;
 }
 
 /* RFC 6298 5.4-5.6 and RFC 5681 3.1: on expiry resend the earliest
@@ -66,21 +132,22 @@ static void rtx_fire(struct tw_entry *e, sn_time now)
         tcp_persist_arm(c, now);
         return;
     }
+    if (c->probe_armed) {
+        c->probe_armed = false;
+        loss_probe(c, now);
+        return;
+    }
     if (c->backoff >= limit) {
         give_up(c);
         return;
     }
     c->backoff++;
     STAT_INC(t->st, tcp, rto_timeouts);
-    if (tcps_synchronized(c->state) && c->state != TCPS_SYN_RECEIVED) {
-        c->cc->on_rto(c);
-        c->in_recovery = false;
-        c->dupacks = 0;
-        /* RFC 2018 8: after a timeout the SACKed state is forgotten. */
-        c->n_sacked = 0;
-    }
+    bool repair = tcps_synchronized(c->state) && c->state != TCPS_SYN_RECEIVED &&
+                  rto_recovery_start(c);
     c->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
-    c->snd_nxt = c->snd_una;
+    if (!repair)
+        c->snd_nxt = c->snd_una; /* go back N */
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED)
         c->snd_nxt = c->iss;
     tcp_output(c, now);
