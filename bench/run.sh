@@ -44,7 +44,10 @@
 # BENCH_ECHO_N (20000) round trips, BENCH_MEM_CONNS ("10000 100000"),
 # BENCH_BUDGET (540) seconds for the whole run, BENCH_ONLY (a regex of the
 # phases to run: memory echo bulk http queues), BENCH_OUT (bench/results),
-# BENCH_ECHO_FIFO=0 (the echo phase without SCHED_FIFO).
+# BENCH_ECHO_FIFO=0 (the echo phase without SCHED_FIFO), BENCH_SYNACK_ARGS
+# (extra `synack serve` arguments for every synack run but synhold's;
+# default "--offload": the TAP with IFF_VNET_HDR, as the veth it is
+# compared with has TSO/GRO; set it to "" for the plain TAP path).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +61,7 @@ ECHO_N=${BENCH_ECHO_N:-20000}
 MEM_CONNS=${BENCH_MEM_CONNS:-"10000 100000"}
 BUDGET=${BENCH_BUDGET:-540}
 ONLY=${BENCH_ONLY:-.}
+SYNACK_ARGS=${BENCH_SYNACK_ARGS---offload}
 CPU_CLIENT=0
 CPU_SERVER=1
 START=$SECONDS
@@ -278,8 +282,9 @@ synack_up() {
         local http=(--no-http) ctl=(--ctl "$TMP/ctl.sock")
         [ $HAVE_HTTP = 0 ] || http=(--http 80 --root "$WWW")
         [[ " $* " != *" --queues "* ]] || ctl=(--no-ctl) # one instance only
+        # shellcheck disable=SC2086 # SYNACK_ARGS is a list of words
         bg "synack-$SYN_N" $NSC "$cpu" "$SYNACK" serve --tap $TAP --addr $SADDR/24 \
-            "${ctl[@]}" "${http[@]}" "$@"
+            "${ctl[@]}" "${http[@]}" $SYNACK_ARGS "$@"
     fi
     SYN_PID=$BG
     if ! wait_for "ip -n $NSC link show $TAP" 5; then
@@ -717,6 +722,7 @@ over_budget && say "bench: the time budget (${BUDGET}s) ran out; what was not me
 # ---- summary ---------------------------------------------------------------------------
 
 detail meta seconds_total $((SECONDS - START))
+detail meta synack_args "$SYNACK_ARGS"
 detail meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$ROOT/bench/summarize.py" --raw "$RAW" --out "$OUT/latest.json" \
     --secs "$SECS" --reps "$REPS" --echo-n "$ECHO_N" --mem-conns "$MEM_CONNS" \

@@ -253,6 +253,7 @@ def main():
     print(f"synack vs the Linux kernel ({meta['timestamp']}, {meta['kernel']}, {meta['cpus']} CPUs; "
           f"median of {a.reps}, min-max in brackets)")
     print("client and server share the 2 cores: clients on CPU 0, servers on CPU 1")
+    print(f"synack serve {meta.get('synack_args') or '(plain TAP, no extra arguments)'}")
     hdr = f"{'measurement':<15} {'unit':<7} {'synack':>26} {'kernel':>26} {'ratio':>7}  {'target':<8} "
     print(hdr)
     print("-" * len(hdr))
