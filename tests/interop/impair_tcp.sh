@@ -14,6 +14,8 @@
 set -eu
 # shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/interop/lib_tcpclient.sh
+. "$(dirname "$0")/lib_tcpclient.sh"
 
 need_root
 need_cmd ip python3 sha256sum
@@ -22,34 +24,12 @@ KADDR=192.0.2.1
 SADDR=192.0.2.2
 SIZE=$((50 * 1024 * 1024))
 IMPAIR=(--loss 5 --reorder 1 --corrupt 1)
-CLIENT=$SYNACK_ROOT/tests/interop/tcpclient.py
 
 netns_new imptcp
 # shellcheck disable=SC2119 # the default variable, TMP
 tmpdir_new
 head -c $SIZE /dev/urandom >"$TMP/data"
 sha=$(sha256sum <"$TMP/data" | cut -d' ' -f1)
-
-client() {
-    if ! ip netns exec "$NS" python3 "$CLIENT" "$@" >"$TMP/out"; then
-        log_tail "$STACK_LOG" >&2
-        fail "tcpclient.py $1 failed (its error is above)"
-    fi
-    sed 's/^/    /' "$TMP/out"
-}
-
-field() {
-    tr ' ' '\n' <"$TMP/out" | sed -n "s/^$1=//p"
-}
-
-rate() {
-    awk -v b="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.01; printf "%.1f MB/s", b / s / 1e6 }'
-}
-
-discard_count() {
-    sed -n 's/.*discard: connection from .* done, \([0-9]*\) bytes received.*/\1/p' \
-        "$STACK_LOG" | tail -n 1
-}
 
 # kernel_snmp PROTO FIELD: a counter of the namespace's /proc/net/snmp.
 kernel_snmp() {

@@ -15,6 +15,8 @@
 set -eu
 # shellcheck source=tests/interop/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/interop/lib_tcpclient.sh
+. "$(dirname "$0")/lib_tcpclient.sh"
 
 need_root
 need_cmd ip python3 sha256sum tshark tcpdump
@@ -23,7 +25,6 @@ KADDR=192.0.2.1
 SADDR=192.0.2.2
 BIG=$((100 * 1024 * 1024))
 SMALL=$((5 * 1024 * 1024))
-CLIENT=$SYNACK_ROOT/tests/interop/tcpclient.py
 CHECK=$SYNACK_ROOT/tests/interop/offload_check.py
 
 netns_new offbulk
@@ -33,27 +34,6 @@ head -c $BIG /dev/urandom >"$TMP/big"
 head -c $SMALL /dev/urandom >"$TMP/small"
 big_sha=$(sha256sum <"$TMP/big" | cut -d' ' -f1)
 small_sha=$(sha256sum <"$TMP/small" | cut -d' ' -f1)
-
-client() {
-    if ! ip netns exec "$NS" python3 "$CLIENT" "$@" >"$TMP/out"; then
-        log_tail "$STACK_LOG" >&2
-        fail "tcpclient.py $1 failed (its error is above)"
-    fi
-    sed 's/^/    /' "$TMP/out"
-}
-
-field() {
-    tr ' ' '\n' <"$TMP/out" | sed -n "s/^$1=//p"
-}
-
-rate() {
-    awk -v b="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.01; printf "%.1f MB/s", b / s / 1e6 }'
-}
-
-discard_count() {
-    sed -n 's/.*discard: connection from .* done, \([0-9]*\) bytes received.*/\1/p' \
-        "$STACK_LOG" | tail -n 1
-}
 
 # ---------------------------------------------------------------------------
 # Part 1: 100 MiB each way with offloads.
