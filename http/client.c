@@ -75,51 +75,14 @@ static long next_any(struct http_client *cl)
 
 /* ---- connection I/O ----------------------------------------------------------- */
 
-int cconn_flush(struct cconn *c)
-{
-    while (c->out_off < c->out_len) {
-        ssize_t n = sn_send(c->so, c->out + c->out_off, c->out_len - c->out_off);
-        if (n == -EAGAIN)
-            return 1;
-        if (n < 0)
-            return (int)n;
-        c->out_off += (size_t)n;
-    }
-    c->out_off = c->out_len = 0;
-    return 0;
-}
+int cconn_flush(struct cconn *c) { return http_out_flush(c->so, &c->out); }
 
 int cconn_out_append(struct cconn *c, const void *p, size_t n)
 {
-    if (c->out_off && c->out_len + n > c->out_cap) {
-        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-        c->out_len -= c->out_off;
-        c->out_off = 0;
-    }
-    if (c->out_len + n > c->out_cap) {
-        size_t cap = c->out_cap;
-        while (cap < c->out_len + n)
-            cap *= 2;
-        char *b = realloc(c->out, cap);
-        if (!b)
-            return -ENOMEM;
-        c->out = b;
-        c->out_cap = cap;
-    }
-    memcpy(c->out + c->out_len, p, n);
-    c->out_len += n;
-    return 0;
+    return http_out_append(&c->out, p, n);
 }
 
-long cconn_read(struct cconn *c)
-{
-    if (c->in_len == c->in_cap)
-        return -ENOBUFS;
-    ssize_t n = sn_recv(c->so, c->in + c->in_len, c->in_cap - c->in_len);
-    if (n > 0)
-        c->in_len += (size_t)n;
-    return (long)n;
-}
+long cconn_read(struct cconn *c) { return http_in_recv(c->so, c->in, &c->in_len, c->in_cap); }
 
 void cconn_timer(struct cconn *c)
 {
@@ -162,7 +125,7 @@ int cconn_destroy(struct cconn *c, int err)
     else
         sn_close(c->so);
     free(c->in);
-    free(c->out);
+    free(c->out.buf);
     free(c);
     schedule(cl);
     return CC_GONE;
@@ -367,17 +330,17 @@ static struct cconn *conn_open(struct http_client *cl, uint32_t addr, uint16_t p
     struct cconn *c = calloc(1, sizeof(*c));
     if (c) {
         c->in_cap = IN_CAP;
-        c->out_cap = OUT_CAP;
+        c->out.cap = OUT_CAP;
         c->in = malloc(c->in_cap);
-        c->out = malloc(c->out_cap);
+        c->out.buf = malloc(c->out.cap);
     }
     int err = -ENOMEM;
-    if (c && c->in && c->out)
+    if (c && c->in && c->out.buf)
         err = sn_connect(cl->stack, addr, port, 0, cl->now, &c->so);
     if (err) {
         if (c) {
             free(c->in);
-            free(c->out);
+            free(c->out.buf);
             free(c);
         }
         cl->last_err = err;

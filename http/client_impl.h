@@ -6,6 +6,7 @@
 #include "core/timer_wheel.h"
 #include "http/client.h"
 #include "http/http1_parse.h"
+#include "http/util.h"
 
 enum creq_state { CREQ_PENDING, CREQ_ACTIVE, CREQ_DONE };
 
@@ -37,8 +38,7 @@ struct cconn {
     int kick;           /* HTTP/2: streams were submitted outside a drive */
     char *in;
     size_t in_len, in_cap;
-    char *out;
-    size_t out_off, out_len, out_cap;
+    struct http_out out;
     /* HTTP/1.x response being read. */
     struct http1_field fields[HTTP1_DEFAULT_MAX_FIELDS];
     struct http1_response resp;

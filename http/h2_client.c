@@ -183,7 +183,7 @@ int h2c_drive(struct cconn *c)
             h->goaway = 1;
         }
         int produced = 0;
-        while (c->out_len - c->out_off < H2C_OUT_HIGH_WATER && nghttp2_session_want_write(h->ng)) {
+        while (c->out.len - c->out.off < H2C_OUT_HIGH_WATER && nghttp2_session_want_write(h->ng)) {
             const uint8_t *data;
             ssize_t n = nghttp2_session_mem_send(h->ng, &data);
             if (n < 0)

@@ -174,18 +174,16 @@ static int submit(struct http_conn *c, struct h2_stream *st)
     struct http_resp *r = &st->resp;
     nghttp2_nv nv[NV_MAX];
     size_t n = 0;
-    char status[4], date[HTTP_DATE_LEN], clen[24];
+    char status[4], clen[24];
     char names[HTTP_RESP_ARENA];
     snprintf(status, sizeof(status), "%03d", r->status);
 #define NV(nm, nml, vl, vll)                                                                      \
     nv[n++] = (nghttp2_nv){(uint8_t *)(nm), (uint8_t *)(vl), (nml), (vll), NGHTTP2_NV_FLAG_NONE}
     NV(":status", 7, status, 3);
     NV("server", 6, "synack", 6);
-    int64_t now = srv_wall(srv);
-    if (now >= 0) {
-        http_date_format(now, date);
+    const char *date = srv_date(srv);
+    if (date)
         NV("date", 4, date, HTTP_DATE_LEN - 1);
-    }
     size_t used = 0;
     for (int i = 0; i < r->n_hdrs && n < NV_MAX - 1; i++) {
         /* RFC 9113 8.2.1: field names are lower case in HTTP/2. */
@@ -539,7 +537,7 @@ int h2_drive(struct http_conn *c)
             }
         }
         int produced = 0;
-        while (c->out_len - c->out_off < H2_OUT_HIGH_WATER && nghttp2_session_want_write(h->ng)) {
+        while (c->out.len - c->out.off < H2_OUT_HIGH_WATER && nghttp2_session_want_write(h->ng)) {
             const uint8_t *data;
             ssize_t n = nghttp2_session_mem_send(h->ng, &data);
             if (n < 0)

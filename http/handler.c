@@ -2,6 +2,7 @@
  * HTTP/2: method and request-target checks, the built-in page, the echo
  * endpoint (POST /echo), OPTIONS, and static files (static.c). Also the
  * response builder the protocols serialize. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 void http_resp_init(struct http_resp *r)
 {
-    memset(r, 0, sizeof(*r));
+    memset(r, 0, offsetof(struct http_resp, name_off));
     r->fd = -1;
     r->status = 200;
 }
@@ -19,6 +20,8 @@ void http_resp_init(struct http_resp *r)
 void http_resp_clear(struct http_resp *r)
 {
     free(r->mem_owned);
+    if (r->cached)
+        fc_release(r->cached);
     if (r->fd >= 0)
         close(r->fd);
     http_resp_init(r);
@@ -43,6 +46,23 @@ int http_resp_header(struct http_resp *r, const char *name, const char *fmt, ...
     r->value_off[i] = (uint16_t)voff;
     r->value_len[i] = (uint16_t)vl;
     r->arena_len = voff + (size_t)vl;
+    return 0;
+}
+
+int http_resp_header_n(struct http_resp *r, const char *name, const char *value, size_t len)
+{
+    size_t nl = strlen(name);
+    if (r->n_hdrs == HTTP_RESP_MAX_HDRS || r->arena_len + nl + len >= HTTP_RESP_ARENA)
+        return -1;
+    int i = r->n_hdrs++;
+    r->name_off[i] = (uint16_t)r->arena_len;
+    r->name_len[i] = (uint16_t)nl;
+    memcpy(r->arena + r->arena_len, name, nl);
+    r->arena_len += nl;
+    r->value_off[i] = (uint16_t)r->arena_len;
+    r->value_len[i] = (uint16_t)len;
+    memcpy(r->arena + r->arena_len, value, len);
+    r->arena_len += len;
     return 0;
 }
 
@@ -263,7 +283,8 @@ void http_handle(struct http_server *srv, struct http_req *req, struct http_resp
         http_resp_error(r, 400);
         return;
     }
-    char query[HTTP1_DEFAULT_MAX_TARGET + 1] = "";
+    char query[HTTP1_DEFAULT_MAX_TARGET + 1];
+    query[0] = 0; /* an initializer would clear all 8 KB on every request */
     if (q) {
         size_t qn = tn - pn;
         if (qn >= sizeof(query))

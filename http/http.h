@@ -5,7 +5,8 @@
  * directory or a built-in page. It is sans-I/O toward the network: it
  * only calls the socket API from the stack's callbacks and from
  * http_server_advance, and it is given the time through two clocks. It
- * reads files (static.c) and writes the access log, nothing else.
+ * reads files (static.c, keeping small ones in memory: file_cache.c) and
+ * writes the access log, nothing else.
  *
  * Driving it: create it on a stack, then call http_server_advance(now)
  * once per loop iteration or at least at http_server_next_deadline() (the
@@ -38,6 +39,13 @@ struct http_server_opts {
     const char *metrics_path;    /* GET here: the stack's counters in Prometheus
                                     text format; NULL: no such path */
     struct http1_limits limits;  /* head limits (http1_parse.h defaults) */
+    /* The open-file cache (file_cache.h): small files under the root kept in
+     * memory with their response fields, each rechecked with one stat at
+     * most every file_cache_valid_ms, so a changed file shows within that. */
+    uint32_t file_cache_entries;  /* files held at once (1024); 0: no cache */
+    uint64_t file_cache_bytes;    /* their bytes at once (16 MiB) */
+    uint32_t file_cache_max_file; /* larger files are read each time (65536) */
+    uint32_t file_cache_valid_ms; /* trusted this long between stats (1000) */
     struct sn_clock clock;       /* monotonic now; required */
     struct sn_clock wall;        /* real time, µs since 1970; .now NULL: no Date */
 };
@@ -55,6 +63,12 @@ struct http_server_stats {
     uint64_t bad_requests;     /* answered 4xx/5xx from the parser */
     uint64_t timeouts;         /* 408 or closed for idleness/no progress */
     uint64_t h2_errors;        /* GOAWAY sent with an error code */
+    uint64_t file_cache_hits;        /* static files answered from memory */
+    uint64_t file_cache_misses;      /* looked up, not there (or stale) */
+    uint64_t file_cache_stale;       /* dropped: the file changed on disk */
+    uint64_t file_cache_evictions;   /* dropped for room */
+    uint64_t file_cache_entries;     /* held now */
+    uint64_t file_cache_bytes;       /* held now */
 };
 
 struct http_server;
@@ -78,7 +92,7 @@ void http_server_shutdown(struct http_server *srv);
 /* Connections open now. */
 uint32_t http_server_conns(const struct http_server *srv);
 
-const struct http_server_stats *http_server_stats(const struct http_server *srv);
+const struct http_server_stats *http_server_stats(struct http_server *srv);
 
 /* Aborts what is left and frees the server (before the stack). */
 void http_server_free(struct http_server *srv);

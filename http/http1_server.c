@@ -82,6 +82,28 @@ static int host_valid(const struct http1_field *f)
 
 static int version_of(const struct h1_state *h) { return h->req.minor_version ? 11 : 10; }
 
+static char *put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define PUT_LIT(p, s) put((p), (s), sizeof(s) - 1)
+
+/* @v in decimal. */
+static char *put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
 /* Writes the status line and fields of h->resp into out and logs it. The
  * request's strings must still be valid (the head is in c->in). */
 static int start_response(struct http_conn *c, int have_req)
@@ -98,36 +120,45 @@ static int start_response(struct http_conn *c, int have_req)
     if (!o)
         return -1;
     char *p = o;
-    p += sprintf(p, "HTTP/1.1 %d %s\r\nServer: synack\r\n", r->status, http_reason(r->status));
-    int64_t now = srv_wall(srv);
-    if (now >= 0) {
-        char date[HTTP_DATE_LEN];
-        http_date_format(now, date);
-        p += sprintf(p, "Date: %s\r\n", date);
+    /* Plain copies, no printf: this runs once per request. */
+    p = PUT_LIT(p, "HTTP/1.1 ");
+    *p++ = (char)('0' + r->status / 100 % 10);
+    *p++ = (char)('0' + r->status / 10 % 10);
+    *p++ = (char)('0' + r->status % 10);
+    *p++ = ' ';
+    const char *reason = http_reason(r->status);
+    p = put(p, reason, strlen(reason));
+    p = PUT_LIT(p, "\r\nServer: synack\r\n");
+    const char *date = srv_date(srv);
+    if (date) {
+        p = PUT_LIT(p, "Date: ");
+        p = put(p, date, HTTP_DATE_LEN - 1);
+        p = PUT_LIT(p, "\r\n");
     }
     for (int i = 0; i < r->n_hdrs; i++) {
-        memcpy(p, r->arena + r->name_off[i], r->name_len[i]);
-        p += r->name_len[i];
+        p = put(p, r->arena + r->name_off[i], r->name_len[i]);
         *p++ = ':';
         *p++ = ' ';
-        memcpy(p, r->arena + r->value_off[i], r->value_len[i]);
-        p += r->value_len[i];
+        p = put(p, r->arena + r->value_off[i], r->value_len[i]);
         *p++ = '\r';
         *p++ = '\n';
     }
-    if (chunked)
-        p += sprintf(p, "Transfer-Encoding: chunked\r\n");
-    else if (!r->no_length)
-        p += sprintf(p, "Content-Length: %llu\r\n", (unsigned long long)r->len);
+    if (chunked) {
+        p = PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
+    } else if (!r->no_length) {
+        p = PUT_LIT(p, "Content-Length: ");
+        p = put_u64(p, r->len);
+        p = PUT_LIT(p, "\r\n");
+    }
     /* RFC 9112 9.3: HTTP/1.1 persists unless "close"; an HTTP/1.0 client
      * asked for keep-alive and is told it holds. */
     if (!h->keep_alive)
-        p += sprintf(p, "Connection: close\r\n");
+        p = PUT_LIT(p, "Connection: close\r\n");
     else if (version_of(h) == 10)
-        p += sprintf(p, "Connection: keep-alive\r\n");
+        p = PUT_LIT(p, "Connection: keep-alive\r\n");
     *p++ = '\r';
     *p++ = '\n';
-    c->out_len += (size_t)(p - o);
+    c->out.len += (size_t)(p - o);
 
     h->body_done = 0;
     h->last_chunk_done = 0;
@@ -169,7 +200,7 @@ static int fill_body(struct http_conn *c)
     struct http_resp *r = &h->resp;
     if (r->omit_body || r->kind == HTTP_BODY_NONE)
         return 0;
-    while (h->body_done < r->len && c->out_len - c->out_off < OUT_HIGH_WATER) {
+    while (h->body_done < r->len && c->out.len - c->out.off < OUT_HIGH_WATER) {
         uint64_t left = r->len - h->body_done;
         size_t want = left < FILL_CHUNK ? (size_t)left : FILL_CHUNK;
         char *dst = conn_out_reserve(c, want + 32);
@@ -193,7 +224,7 @@ static int fill_body(struct http_conn *c)
             memcpy(dst + hdr + want, "\r\n", 2);
             want += 2;
         }
-        c->out_len += hdr + want;
+        c->out.len += hdr + want;
         h->body_done += want - (r->chunked ? 2 : 0);
     }
     if (r->chunked && h->body_done == r->len && !h->last_chunk_done) {
@@ -208,7 +239,7 @@ static int response_done(const struct http_conn *c)
 {
     const struct h1_state *h = &c->h1;
     const struct http_resp *r = &h->resp;
-    if (c->out_len > c->out_off)
+    if (c->out.len > c->out.off)
         return 0;
     if (r->omit_body || r->kind == HTTP_BODY_NONE)
         return 1;
@@ -508,7 +539,7 @@ int h1_timeout(struct http_conn *c)
 void h1_shutdown(struct http_conn *c)
 {
     struct h1_state *h = &c->h1;
-    if (h->phase == H1_HEAD && c->in_len == 0 && c->out_len == c->out_off)
+    if (h->phase == H1_HEAD && c->in_len == 0 && c->out.len == c->out.off)
         conn_destroy(c, 0);
     else
         h->keep_alive = 0;

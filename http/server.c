@@ -27,6 +27,10 @@ void http_server_opts_defaults(struct http_server_opts *o)
     o->linger_ms = 2000;
     o->max_body = 16u << 20;
     o->max_conns = 4096;
+    o->file_cache_entries = 1024;
+    o->file_cache_bytes = 16u << 20;
+    o->file_cache_max_file = 65536;
+    o->file_cache_valid_ms = 1000;
 }
 
 void srv_touch(struct http_server *srv)
@@ -41,61 +45,30 @@ int64_t srv_wall(const struct http_server *srv)
     return sn_clock_read(&srv->o.wall) / 1000000;
 }
 
+const char *srv_date(struct http_server *srv)
+{
+    int64_t now = srv_wall(srv);
+    if (now < 0)
+        return NULL;
+    if (now != srv->date_sec) {
+        http_date_format(now, srv->date);
+        srv->date_sec = now;
+    }
+    return srv->date;
+}
+
 /* ---- connection I/O ----------------------------------------------------------- */
 
-int conn_flush(struct http_conn *c)
-{
-    while (c->out_off < c->out_len) {
-        ssize_t n = sn_send(c->so, c->out + c->out_off, c->out_len - c->out_off);
-        if (n == -EAGAIN)
-            return 1;
-        if (n < 0)
-            return (int)n;
-        c->out_off += (size_t)n;
-    }
-    c->out_off = c->out_len = 0;
-    return 0;
-}
+int conn_flush(struct http_conn *c) { return http_out_flush(c->so, &c->out); }
 
-char *conn_out_reserve(struct http_conn *c, size_t n)
-{
-    if (c->out_off > 0 && c->out_len + n > c->out_cap) {
-        memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-        c->out_len -= c->out_off;
-        c->out_off = 0;
-    }
-    if (c->out_len + n > c->out_cap) {
-        size_t cap = c->out_cap;
-        while (cap < c->out_len + n)
-            cap *= 2;
-        char *b = realloc(c->out, cap);
-        if (!b)
-            return NULL;
-        c->out = b;
-        c->out_cap = cap;
-    }
-    return c->out + c->out_len;
-}
+char *conn_out_reserve(struct http_conn *c, size_t n) { return http_out_reserve(&c->out, n); }
 
 int conn_out_append(struct http_conn *c, const void *p, size_t n)
 {
-    char *dst = conn_out_reserve(c, n);
-    if (!dst)
-        return -ENOMEM;
-    memcpy(dst, p, n);
-    c->out_len += n;
-    return 0;
+    return http_out_append(&c->out, p, n);
 }
 
-long conn_read(struct http_conn *c)
-{
-    if (c->in_len == c->in_cap)
-        return -ENOBUFS;
-    ssize_t n = sn_recv(c->so, c->in + c->in_len, c->in_cap - c->in_len);
-    if (n > 0)
-        c->in_len += (size_t)n;
-    return (long)n;
-}
+long conn_read(struct http_conn *c) { return http_in_recv(c->so, c->in, &c->in_len, c->in_cap); }
 
 void conn_timer(struct http_conn *c, uint32_t ms)
 {
@@ -123,7 +96,7 @@ int conn_destroy(struct http_conn *c, int abort)
     else
         sn_close(c->so);
     free(c->in);
-    free(c->out);
+    free(c->out.buf);
     free(c);
     return CONN_GONE;
 }
@@ -221,14 +194,14 @@ static void on_listen(struct sn_sock *l, uint32_t events, void *user)
             c = calloc(1, sizeof(*c));
         if (c) {
             c->in_cap = srv->o.limits.max_head + IN_CAP_EXTRA;
-            c->out_cap = OUT_CAP;
+            c->out.cap = OUT_CAP;
             c->in = malloc(c->in_cap);
-            c->out = malloc(c->out_cap);
+            c->out.buf = malloc(c->out.cap);
         }
-        if (!c || !c->in || !c->out) {
+        if (!c || !c->in || !c->out.buf) {
             if (c) {
                 free(c->in);
-                free(c->out);
+                free(c->out.buf);
                 free(c);
             }
             srv->st.conns_refused++;
@@ -323,20 +296,32 @@ int http_server_new(struct sn_stack *s, const struct http_server_opts *o,
         srv->o.max_conns = 4096;
     srv_touch(srv);
     tw_init(&srv->tw, srv->now);
+    srv->date_sec = -1;
+    struct fc_limits fl = {o->file_cache_entries, o->file_cache_bytes, o->file_cache_max_file,
+                           o->file_cache_valid_ms};
+    if (!o->root)
+        fl.max_entries = 0; /* nothing to cache */
+    if (fc_init(&srv->fcache, &fl) < 0) {
+        free(srv);
+        return -ENOMEM;
+    }
     if (o->root) {
         char real[PATH_MAX];
         struct stat st;
         if (!realpath(o->root, real)) {
             int err = -errno;
+            fc_free(&srv->fcache);
             free(srv);
             return err;
         }
         if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            fc_free(&srv->fcache);
             free(srv);
             return -ENOTDIR;
         }
         srv->root = strdup(real);
         if (!srv->root) {
+            fc_free(&srv->fcache);
             free(srv);
             return -ENOMEM;
         }
@@ -346,6 +331,7 @@ int http_server_new(struct sn_stack *s, const struct http_server_opts *o,
     }
     int err = sn_listen(s, o->port, 1024, &srv->listener);
     if (err) {
+        fc_free(&srv->fcache);
         free(srv->root);
         free(srv);
         return err;
@@ -388,8 +374,15 @@ void http_server_shutdown(struct http_server *srv)
 
 uint32_t http_server_conns(const struct http_server *srv) { return srv->n_conns; }
 
-const struct http_server_stats *http_server_stats(const struct http_server *srv)
+const struct http_server_stats *http_server_stats(struct http_server *srv)
 {
+    const struct fc_stats *f = &srv->fcache.st;
+    srv->st.file_cache_hits = f->hits;
+    srv->st.file_cache_misses = f->misses;
+    srv->st.file_cache_stale = f->stale;
+    srv->st.file_cache_evictions = f->evictions;
+    srv->st.file_cache_entries = f->entries;
+    srv->st.file_cache_bytes = f->bytes;
     return &srv->st;
 }
 
@@ -401,6 +394,7 @@ void http_server_free(struct http_server *srv)
         conn_destroy(srv->conns, 1);
     if (srv->listener)
         sn_close(srv->listener);
+    fc_free(&srv->fcache); /* after the connections: their responses hold entries */
     free(srv->root);
     free(srv);
 }

@@ -10,8 +10,10 @@
 #include <stdint.h>
 
 #include "core/timer_wheel.h"
+#include "http/file_cache.h"
 #include "http/http.h"
 #include "http/http1_parse.h"
+#include "http/util.h"
 
 /* ---- requests and responses, the same for HTTP/1.x and HTTP/2 --------- */
 
@@ -37,14 +39,13 @@ enum http_body_kind { HTTP_BODY_NONE, HTTP_BODY_MEM, HTTP_BODY_FILE };
 struct http_resp {
     int status;
     int n_hdrs;
-    uint16_t name_off[HTTP_RESP_MAX_HDRS], name_len[HTTP_RESP_MAX_HDRS];
-    uint16_t value_off[HTTP_RESP_MAX_HDRS], value_len[HTTP_RESP_MAX_HDRS];
-    char arena[HTTP_RESP_ARENA];
     size_t arena_len;
 
     enum http_body_kind kind;
     const char *mem; /* HTTP_BODY_MEM */
     char *mem_owned; /* freed by http_resp_clear (mem points into it) */
+    struct fc_entry *cached; /* HTTP_BODY_MEM from the file cache: mem points
+                                into it; released by http_resp_clear */
     int fd;          /* HTTP_BODY_FILE: owned, closed by http_resp_clear */
     uint64_t off;    /* HTTP_BODY_FILE: where the body starts in the file */
     uint64_t len;    /* the body's length, as Content-Length says */
@@ -52,14 +53,23 @@ struct http_resp {
     int no_length;   /* 1xx, 204, 304: no Content-Length at all */
     int chunked;     /* send it chunked to an HTTP/1.1 client */
     int close;       /* close the connection after it (HTTP/1) */
+
+    /* Last: http_resp_init leaves these alone (n_hdrs and arena_len say
+     * what is valid), as clearing them would cost 2 KB per request. */
+    uint16_t name_off[HTTP_RESP_MAX_HDRS], name_len[HTTP_RESP_MAX_HDRS];
+    uint16_t value_off[HTTP_RESP_MAX_HDRS], value_len[HTTP_RESP_MAX_HDRS];
+    char arena[HTTP_RESP_ARENA];
 };
 
 void http_resp_init(struct http_resp *r);
-/* Frees the owned body and closes the file. */
+/* Frees the owned body, closes the file, releases the cache entry. */
 void http_resp_clear(struct http_resp *r);
 /* Adds a header (value printf-formatted). Returns 0 or -1 (no room). */
 int http_resp_header(struct http_resp *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Adds a header from a value of known length (no formatting). Returns 0
+ * or -1 (no room). */
+int http_resp_header_n(struct http_resp *r, const char *name, const char *value, size_t len);
 /* An error response with a short HTML body. */
 void http_resp_error(struct http_resp *r, int status);
 /* A body from memory that the response owns (taken from the caller). */
@@ -81,22 +91,6 @@ void http_handle(struct http_server *srv, struct http_req *req, struct http_resp
  * directories without a trailing slash. */
 void http_static_serve(struct http_server *srv, const struct http_req *req, const char *path,
                        const char *query, struct http_resp *resp);
-
-/* ---- helpers (util.c) ------------------------------------------------------ */
-
-/* IMF-fixdate (RFC 9110 5.6.7) of @t into @buf (30 bytes with the NUL). */
-#define HTTP_DATE_LEN 30
-void http_date_format(int64_t t, char buf[HTTP_DATE_LEN]);
-/* Parses any of the three HTTP-date forms; returns 0 and *t or -1. */
-int http_date_parse(const char *s, size_t n, int64_t *t);
-/* Percent-decodes [s, s+n) into @out (cap bytes, NUL-terminated).
- * Returns the length, or -1 (bad escape, %00, no room). */
-long http_pct_decode(const char *s, size_t n, char *out, size_t cap);
-/* base64url (RFC 4648 5) without padding, as HTTP2-Settings uses. Returns
- * the decoded length or -1. */
-long http_b64url_decode(const char *s, size_t n, uint8_t *out, size_t cap);
-/* Appends @s HTML-escaped to @buf; returns the new length (stops at cap). */
-size_t http_html_escape(char *buf, size_t len, size_t cap, const char *s);
 
 /* ---- the server and its connections --------------------------------------- */
 
@@ -137,8 +131,7 @@ struct http_conn {
 
     char *in;
     size_t in_len, in_cap;
-    char *out;
-    size_t out_off, out_len, out_cap;
+    struct http_out out;
 
     struct h1_state h1;
     struct h2_conn *h2;
@@ -156,6 +149,9 @@ struct http_server {
     uint32_t n_conns;
     int shutting_down;
     struct http_server_stats st;
+    struct file_cache fcache;
+    int64_t date_sec;               /* the second date[] shows, or -1 */
+    char date[HTTP_DATE_LEN];       /* the Date field value, formatted once a second */
 };
 
 /* What a drive function tells its caller. */
@@ -165,6 +161,9 @@ enum { CONN_ALIVE = 0, CONN_GONE = 1 };
 void srv_touch(struct http_server *srv);
 /* Seconds since 1970 from the wall clock, or -1 when there is none. */
 int64_t srv_wall(const struct http_server *srv);
+/* The Date field value for now (HTTP_DATE_LEN - 1 bytes), or NULL when
+ * there is no wall clock. Formatted once per second. */
+const char *srv_date(struct http_server *srv);
 
 /* Sends what is in c->out. Returns 0 when it is all gone, 1 when the
  * socket is full, or a negative errno. */

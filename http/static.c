@@ -1,7 +1,9 @@
 /* http/static.c: files from the server's root: path resolution that cannot
  * leave the root, MIME types, directory index and listing, validators
  * (ETag, Last-Modified) with 304, single byte ranges with 206/416. This
- * is the one place the server touches the file system.
+ * is the one place the server touches the file system (with file_cache.c,
+ * where files that passed the checks here are kept in memory; a request
+ * the cache answers costs no file-system call).
  *
  * Read first: RFC 9110 8.8 (validators), 13 (conditional requests), 14
  * (range requests). */
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/server_impl.h"
@@ -251,7 +254,122 @@ static enum range_result parse_range(const char *s, size_t n, uint64_t size, uin
 
 /* ---- files and directories --------------------------------------------------- */
 
-static void serve_file(const struct http_req *req, const char *real, struct http_resp *r)
+/* The validators and type of regular file @real, from its stat. */
+static void meta_of(const struct stat *st, const char *real, struct file_meta *m)
+{
+    m->size = (uint64_t)st->st_size;
+    m->mtime = (int64_t)st->st_mtim.tv_sec;
+    m->type = mime_of(real);
+    m->type_len = strlen(m->type);
+    int n = snprintf(m->etag, sizeof(m->etag), "\"%llx-%llx\"", (unsigned long long)m->size,
+                     (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
+                         (unsigned long long)st->st_mtim.tv_nsec);
+    m->etag_len = (size_t)n;
+    http_date_format(m->mtime, m->lm);
+}
+
+enum { FILE_NO_BODY, FILE_BODY };
+
+/* Status and fields of an answer about file @m: 304 (RFC 9110 13.2.2),
+ * else 200, 206 or 416 (RFC 9110 14). Returns FILE_BODY when the answer
+ * carries bytes [r->off, r->off + r->len) of the file; the caller says
+ * where they come from. */
+static int file_respond(const struct http_req *req, const struct file_meta *m,
+                        struct http_resp *r)
+{
+    if (not_modified(req, m->etag, m->mtime)) {
+        r->status = 304;
+        r->no_length = 1;
+        r->omit_body = 1;
+        http_resp_header_n(r, "ETag", m->etag, m->etag_len);
+        http_resp_header_n(r, "Last-Modified", m->lm, HTTP_DATE_LEN - 1);
+        return FILE_NO_BODY;
+    }
+
+    r->status = 200;
+    r->off = 0;
+    r->len = m->size;
+    http_resp_header_n(r, "Content-Type", m->type, m->type_len);
+    http_resp_header_n(r, "ETag", m->etag, m->etag_len);
+    http_resp_header_n(r, "Last-Modified", m->lm, HTTP_DATE_LEN - 1);
+    http_resp_header_n(r, "Accept-Ranges", "bytes", 5);
+
+    const struct http1_field *range = field(req, "range");
+    int is_get = req->method_len == 3 && memcmp(req->method, "GET", 3) == 0;
+    if (!range || !is_get || !if_range_ok(req, m->etag, m->mtime))
+        return FILE_BODY;
+    uint64_t first, last, size = m->size;
+    switch (parse_range(range->value, range->value_len, size, &first, &last)) {
+    case RANGE_NONE:
+        return FILE_BODY;
+    case RANGE_UNSATISFIABLE:
+        http_resp_error(r, 416);
+        http_resp_header(r, "Content-Range", "bytes */%llu", (unsigned long long)size);
+        return FILE_NO_BODY;
+    case RANGE_OK:
+        r->status = 206;
+        r->off = first;
+        r->len = last - first + 1;
+        http_resp_header(r, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)first,
+                         (unsigned long long)last, (unsigned long long)size);
+        return FILE_BODY;
+    }
+    return FILE_BODY;
+}
+
+/* An answer from a cache entry: its bytes are the body, and the response
+ * holds the entry until it is sent. */
+static void serve_cached(const struct http_req *req, struct fc_entry *e, struct http_resp *r)
+{
+    if (file_respond(req, &e->meta, r) != FILE_BODY)
+        return;
+    r->kind = HTTP_BODY_MEM;
+    r->mem = e->data + r->off;
+    fc_hold(e);
+    r->cached = e;
+}
+
+/* Reads exactly @n bytes of @fd. Returns 0, or -1 (error, or the file is
+ * shorter than its stat said). */
+static int read_all(int fd, char *buf, uint64_t n)
+{
+    uint64_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, buf + got, (size_t)(n - got), (off_t)got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        got += (uint64_t)k;
+    }
+    return 0;
+}
+
+/* Whether a file with stat @st changed so recently that a later change
+ * could leave its stat as it is (timestamps are coarse: a jiffy on most
+ * file systems, a second or two on some). Such an entry is not trusted
+ * past its first valid_ms. */
+static int racy(const struct http_server *srv, const struct stat *st)
+{
+    int64_t now;
+    if (srv->o.wall.now) {
+        now = sn_clock_read(&srv->o.wall) / 1000000;
+    } else {
+        /* File times are real time; without the wall clock, ask for it. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now = (int64_t)ts.tv_sec;
+    }
+    int64_t changed = st->st_mtim.tv_sec > st->st_ctim.tv_sec ? st->st_mtim.tv_sec
+                                                               : st->st_ctim.tv_sec;
+    return changed + 2 >= now;
+}
+
+/* Serves regular file @real. @key (or NULL): the cache key of the request;
+ * @stat_path: the request's path under the root, for revalidation. */
+static void serve_file(struct http_server *srv, const struct http_req *req, const char *real,
+                       const char *key, size_t key_len, const char *stat_path,
+                       struct http_resp *r)
 {
     /* O_NOFOLLOW: @real has no symlinks left; if one appears there between
      * the check and the open, refuse it. O_NONBLOCK: a FIFO must not block
@@ -264,54 +382,27 @@ static void serve_file(const struct http_req *req, const char *real, struct http
         http_resp_error(r, 404);
         return;
     }
-    uint64_t size = (uint64_t)st.st_size;
-    int64_t mtime = (int64_t)st.st_mtim.tv_sec;
-    char etag[64], lm[HTTP_DATE_LEN];
-    snprintf(etag, sizeof(etag), "\"%llx-%llx\"", (unsigned long long)size,
-             (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
-                 (unsigned long long)st.st_mtim.tv_nsec);
-    http_date_format(mtime, lm);
+    struct file_meta m;
+    meta_of(&st, real, &m);
 
-    if (not_modified(req, etag, mtime)) {
-        close(fd);
-        r->status = 304;
-        r->no_length = 1;
-        r->omit_body = 1;
-        http_resp_header(r, "ETag", "%s", etag);
-        http_resp_header(r, "Last-Modified", "%s", lm);
-        return;
+    /* Small enough: read it whole into the cache and answer from there. */
+    struct fc_entry *e = key ? fc_prepare(&srv->fcache, key, key_len, stat_path, &m) : NULL;
+    if (e) {
+        if (read_all(fd, e->data, m.size) == 0) {
+            close(fd);
+            fc_commit(&srv->fcache, e, &st, racy(srv, &st), srv->now);
+            serve_cached(req, e, r);
+            return;
+        }
+        fc_discard(e);
     }
 
-    r->status = 200;
+    if (file_respond(req, &m, r) != FILE_BODY) {
+        close(fd);
+        return;
+    }
     r->kind = HTTP_BODY_FILE;
     r->fd = fd;
-    r->off = 0;
-    r->len = size;
-    http_resp_header(r, "Content-Type", "%s", mime_of(real));
-    http_resp_header(r, "ETag", "%s", etag);
-    http_resp_header(r, "Last-Modified", "%s", lm);
-    http_resp_header(r, "Accept-Ranges", "bytes");
-
-    const struct http1_field *range = field(req, "range");
-    int is_get = req->method_len == 3 && memcmp(req->method, "GET", 3) == 0;
-    if (!range || !is_get || !if_range_ok(req, etag, mtime))
-        return;
-    uint64_t first, last;
-    switch (parse_range(range->value, range->value_len, size, &first, &last)) {
-    case RANGE_NONE:
-        return;
-    case RANGE_UNSATISFIABLE:
-        http_resp_error(r, 416);
-        http_resp_header(r, "Content-Range", "bytes */%llu", (unsigned long long)size);
-        return;
-    case RANGE_OK:
-        r->status = 206;
-        r->off = first;
-        r->len = last - first + 1;
-        http_resp_header(r, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)first,
-                         (unsigned long long)last, (unsigned long long)size);
-        return;
-    }
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -395,7 +486,20 @@ static void serve_listing(const char *real, const char *path, struct http_resp *
 void http_static_serve(struct http_server *srv, const struct http_req *req, const char *path,
                        const char *query, struct http_resp *r)
 {
-    char real[PATH_MAX];
+    /* The cache holds only what the checks below let through, under the
+     * key of the path that passed them. */
+    char key[HTTP1_DEFAULT_MAX_TARGET + 1];
+    long kl = fc_key(path, key, sizeof(key));
+    if (kl >= 0) {
+        struct fc_entry *e = fc_lookup(&srv->fcache, key, (size_t)kl, srv->now);
+        if (e) {
+            serve_cached(req, e, r);
+            return;
+        }
+    }
+    const char *k = kl >= 0 ? key : NULL;
+
+    char real[PATH_MAX], full[PATH_MAX];
     struct stat st;
     if (resolve(srv, path, real) < 0 || stat(real, &st) < 0) {
         http_resp_error(r, 404);
@@ -414,15 +518,19 @@ void http_static_serve(struct http_server *srv, const struct http_req *req, cons
             return;
         }
         char index[PATH_MAX];
-        int k = snprintf(index, sizeof(index), "%sindex.html", path);
+        int n = snprintf(index, sizeof(index), "%sindex.html", path);
         char ireal[PATH_MAX];
-        if (k > 0 && (size_t)k < sizeof(index) && resolve(srv, index, ireal) == 0 &&
+        if (n > 0 && (size_t)n < sizeof(index) && resolve(srv, index, ireal) == 0 &&
             stat(ireal, &st) == 0 && S_ISREG(st.st_mode)) {
-            serve_file(req, ireal, r);
+            if (snprintf(full, sizeof(full), "%s%s", srv->root, index) >= (int)sizeof(full))
+                k = NULL;
+            serve_file(srv, req, ireal, k, (size_t)kl, full, r);
             return;
         }
         serve_listing(real, path, r);
         return;
     }
-    serve_file(req, real, r);
+    if (snprintf(full, sizeof(full), "%s%s", srv->root, path) >= (int)sizeof(full))
+        k = NULL;
+    serve_file(srv, req, real, k, (size_t)kl, full, r);
 }

@@ -1,9 +1,12 @@
-/* http/util.c: small pure helpers the server and client share: HTTP-dates,
- * percent-decoding, base64url, HTML escaping. No I/O, no locale. */
+/* http/util.c: small helpers the server and client share: HTTP-dates,
+ * percent-decoding, base64url, HTML escaping (pure: no I/O, no locale),
+ * and sending a connection's output buffer into its socket. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/bytes.h"
-#include "http/server_impl.h"
+#include "http/util.h"
 
 static const char *const wdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -258,4 +261,60 @@ size_t http_html_escape(char *buf, size_t len, size_t cap, const char *s)
     if (len < cap)
         buf[len] = 0;
     return len;
+}
+
+/* ---- connection buffers ------------------------------------------------------ */
+
+int http_out_flush(struct sn_sock *so, struct http_out *o)
+{
+    while (o->off < o->len) {
+        ssize_t n = sn_send(so, o->buf + o->off, o->len - o->off);
+        if (n == -EAGAIN)
+            return 1;
+        if (n < 0)
+            return (int)n;
+        o->off += (size_t)n;
+    }
+    o->off = o->len = 0;
+    return 0;
+}
+
+char *http_out_reserve(struct http_out *o, size_t n)
+{
+    if (o->off > 0 && o->len + n > o->cap) {
+        memmove(o->buf, o->buf + o->off, o->len - o->off);
+        o->len -= o->off;
+        o->off = 0;
+    }
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap;
+        while (cap < o->len + n)
+            cap *= 2;
+        char *b = realloc(o->buf, cap);
+        if (!b)
+            return NULL;
+        o->buf = b;
+        o->cap = cap;
+    }
+    return o->buf + o->len;
+}
+
+int http_out_append(struct http_out *o, const void *p, size_t n)
+{
+    char *dst = http_out_reserve(o, n);
+    if (!dst)
+        return -ENOMEM;
+    memcpy(dst, p, n);
+    o->len += n;
+    return 0;
+}
+
+long http_in_recv(struct sn_sock *so, char *buf, size_t *len, size_t cap)
+{
+    if (*len == cap)
+        return -ENOBUFS;
+    ssize_t n = sn_recv(so, buf + *len, cap - *len);
+    if (n > 0)
+        *len += (size_t)n;
+    return (long)n;
 }

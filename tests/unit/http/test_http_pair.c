@@ -7,6 +7,7 @@
  * chunked uploads, the slow-request (408) and idle timeouts, which the
  * virtual clock makes instant. Both stacks must hold no buffer at the end. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,10 +27,13 @@
 #define ADDR_A 0xc0000201u /* 192.0.2.1: the server */
 #define ADDR_B 0xc0000202u /* 192.0.2.2: the client */
 #define PORT 80
+#define PORT2 81
 
 struct pair {
     struct sn_stack *a, *b;
     struct http_server *srv;
+    struct http_server *srv2; /* setup_cmp: the same root, no file cache */
+    sn_time wall0;            /* setup_cmp: the wall clock at now = 0 */
     struct http_client *cl;
     sn_time now;
     struct sn_clock clock;
@@ -40,6 +45,14 @@ struct pair {
 };
 
 static sn_time vclock(void *ctx) { return ((struct pair *)ctx)->now; }
+
+/* A wall clock on the virtual one, a minute ahead of the real time, so
+ * that files the test just wrote are not "racy" (file_cache.h). */
+static sn_time vwall(void *ctx)
+{
+    struct pair *p = ctx;
+    return p->wall0 + p->now;
+}
 
 static struct sn_stack *stack(uint32_t addr, uint8_t last, sn_time now)
 {
@@ -57,18 +70,24 @@ static struct sn_stack *stack(uint32_t addr, uint8_t last, sn_time now)
     return s;
 }
 
-static void write_file(const char *dir, const char *name, size_t len)
+/* Writes @len bytes to dir/name: all @ch, or a pattern when @ch is 0. */
+static void write_fill(const char *dir, const char *name, char ch, size_t len)
 {
-    char path[128];
+    char path[400];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     for (size_t i = 0; i < len; i++)
-        fputc((int)('a' + (i * 7 + len) % 26), f);
+        fputc(ch ? ch : (int)('a' + (i * 7 + len) % 26), f);
     fclose(f);
 }
 
-static int setup(void **state)
+static void write_file(const char *dir, const char *name, size_t len)
+{
+    write_fill(dir, name, 0, len);
+}
+
+static int setup_opts(void **state, int cmp)
 {
     struct pair *p = calloc(1, sizeof(*p));
     p->now = SN_SEC(1);
@@ -92,16 +111,32 @@ static int setup(void **state)
     so.clock = p->clock;
     so.request_timeout_ms = 5000;
     so.idle_timeout_ms = 8000;
+    if (cmp) {
+        p->wall0 = ((sn_time)time(NULL) + 60) * 1000000;
+        so.wall = (struct sn_clock){vwall, p};
+    }
     assert_int_equal(http_server_new(p->a, &so, &p->srv), 0);
+    if (cmp) {
+        so.port = PORT2;
+        so.file_cache_entries = 0;
+        assert_int_equal(http_server_new(p->a, &so, &p->srv2), 0);
+    }
     *state = p;
     return 0;
 }
+
+static int setup(void **state) { return setup_opts(state, 0); }
+
+/* Two servers of one root on one stack: the file cache on (PORT, with a
+ * wall clock) and off (PORT2), to compare their answers. */
+static int setup_cmp(void **state) { return setup_opts(state, 1); }
 
 static int teardown(void **state)
 {
     struct pair *p = *state;
     http_client_free(p->cl);
     http_server_free(p->srv);
+    http_server_free(p->srv2);
     sn_stack_free(p->a);
     sn_stack_free(p->b);
     for (int i = 0; i < 64; i++)
@@ -121,6 +156,8 @@ static void pump(struct pair *p)
         sn_stack_advance(p->a, p->now);
         sn_stack_advance(p->b, p->now);
         http_server_advance(p->srv, p->now);
+        if (p->srv2)
+            http_server_advance(p->srv2, p->now);
         if (p->cl)
             http_client_advance(p->cl, p->now);
         moved = 0;
@@ -149,6 +186,8 @@ static void run_for(struct pair *p, int64_t ms)
         if (!p->cl) {
             sn_time d = min_t(http_server_next_deadline(p->srv),
                               min_t(sn_stack_next_deadline(p->a), sn_stack_next_deadline(p->b)));
+            if (p->srv2)
+                d = min_t(d, http_server_next_deadline(p->srv2));
             next = d > next ? d : next;
         }
         p->now = min_t(next, end);
@@ -285,13 +324,15 @@ static void raw_cb(struct sn_sock *so, uint32_t ev, void *user)
     }
 }
 
-static void raw_open(struct pair *p, struct raw *r)
+static void raw_open_port(struct pair *p, struct raw *r, uint16_t port)
 {
     memset(r, 0, sizeof(*r));
-    assert_int_equal(sn_connect(p->b, ADDR_A, PORT, 0, p->now, &r->so), 0);
+    assert_int_equal(sn_connect(p->b, ADDR_A, port, 0, p->now, &r->so), 0);
     sn_sock_set_cb(r->so, raw_cb, r);
     run_for(p, 5);
 }
+
+static void raw_open(struct pair *p, struct raw *r) { raw_open_port(p, r, PORT); }
 
 static void raw_send(struct pair *p, struct raw *r, const char *s)
 {
@@ -385,6 +426,209 @@ static void shutdown_is_graceful(void **state)
     raw_close(p, &busy);
 }
 
+/* ---- the file cache (http/file_cache.c) through the server ------------------ */
+
+/* One request on its own connection to @port; the answer, with its Date
+ * line taken out, into @out. */
+static void ask(struct pair *p, uint16_t port, const char *req, char *out, size_t cap)
+{
+    static struct raw r;
+    raw_open_port(p, &r, port);
+    raw_send(p, &r, req);
+    for (int i = 0; i < 100 && !r.eof; i++)
+        run_for(p, 5);
+    assert_true(r.eof);
+    char *d = strstr(r.in, "\r\nDate: ");
+    if (d) {
+        char *e = strstr(d + 2, "\r\n");
+        memmove(d, e, strlen(e) + 1);
+    }
+    assert_true(strlen(r.in) < cap);
+    strcpy(out, r.in);
+    raw_close(p, &r);
+}
+
+/* The body of an answer (after the head). */
+static const char *body_of(const char *resp)
+{
+    const char *b = strstr(resp, "\r\n\r\n");
+    assert_non_null(b);
+    return b + 4;
+}
+
+static void file_cache_hit_then_revalidate(void **state)
+{
+    struct pair *p = *state;
+    static char a[70000];
+    write_fill(p->root, "c.txt", 'a', 100);
+    const char *get = "GET /c.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    ask(p, PORT, get, a, sizeof(a));
+    assert_non_null(strstr(a, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(a, "Content-Length: 100\r\n"));
+    const struct http_server_stats *st = http_server_stats(p->srv);
+    uint64_t hits = st->file_cache_hits;
+    ask(p, PORT, get, a, sizeof(a));
+    st = http_server_stats(p->srv);
+    assert_int_equal(st->file_cache_hits, hits + 1);
+    assert_int_equal(st->file_cache_entries, 1);
+
+    /* Rewritten, another size: the cached bytes until valid_ms (1 s) ran
+     * out, then one stat sees the change and the new file is served. */
+    write_fill(p->root, "c.txt", 'b', 150);
+    ask(p, PORT, get, a, sizeof(a));
+    assert_non_null(strstr(a, "Content-Length: 100\r\n"));
+    assert_int_equal(body_of(a)[0], 'a');
+    run_for(p, 1000);
+    ask(p, PORT, get, a, sizeof(a));
+    assert_non_null(strstr(a, "Content-Length: 150\r\n"));
+    assert_int_equal(body_of(a)[0], 'b');
+    assert_int_equal(strlen(body_of(a)), 150);
+    st = http_server_stats(p->srv);
+    assert_int_equal(st->file_cache_stale, 1);
+
+    /* Same size, new bytes and mtime. */
+    write_fill(p->root, "c.txt", 'c', 150);
+    char path[160];
+    snprintf(path, sizeof(path), "%s/c.txt", p->root);
+    struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+    run_for(p, 1000);
+    ask(p, PORT, get, a, sizeof(a));
+    assert_non_null(strstr(a, "Content-Length: 150\r\n"));
+    assert_non_null(strstr(a, "Last-Modified: Sun, 09 Sep 2001 01:46:40 GMT\r\n"));
+    assert_int_equal(body_of(a)[0], 'c');
+    assert_int_equal(http_server_stats(p->srv)->file_cache_stale, 2);
+}
+
+/* The ETag of an answer, quotes included. */
+static void etag_of(const char *resp, char *out, size_t cap)
+{
+    const char *e = strstr(resp, "ETag: ");
+    assert_non_null(e);
+    e += 6;
+    size_t n = strcspn(e, "\r");
+    assert_true(n < cap);
+    memcpy(out, e, n);
+    out[n] = 0;
+}
+
+static void file_cache_answers_as_the_file_system(void **state)
+{
+    struct pair *p = *state;
+    static char a[70000], b[70000], req[512];
+    char dir[160];
+    snprintf(dir, sizeof(dir), "%s/d", p->root);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    write_fill(dir, "index.html", 'i', 50);
+    ask(p, PORT2, "GET /small.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", a,
+        sizeof(a));
+    char etag[64];
+    etag_of(a, etag, sizeof(etag));
+    const char *fields[] = {
+        "",
+        "Range: bytes=10-19\r\n",
+        "Range: bytes=-5\r\n",
+        "Range: bytes=95-\r\n",
+        "Range: bytes=200-\r\n",
+        "Range: bytes=1-2,4-5\r\n",
+        "Range: bytes=x-y\r\n",
+        "If-None-Match: *\r\n",
+        "If-None-Match: \"nope\"\r\n",
+        "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT\r\n",
+        "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n",
+        "If-Range: \"nope\"\r\nRange: bytes=0-9\r\n",
+        NULL, /* If-None-Match: the ETag */
+        NULL, /* If-Range: the ETag, with a Range */
+    };
+    const char *targets[] = {"/small.txt", "//small.txt", "/d/", "/d", "/nope", "/f3", "/big.bin"};
+    const char *methods[] = {"GET", "HEAD"};
+    int n_req = 0;
+    for (size_t t = 0; t < sizeof(targets) / sizeof(*targets); t++) {
+        for (size_t m = 0; m < 2; m++) {
+            for (size_t f = 0; f < sizeof(fields) / sizeof(*fields); f++) {
+                int big = strcmp(targets[t], "/big.bin") == 0;
+                if (big && (m == 0 && f != 1))
+                    continue; /* big.bin (not cached): HEAD, and one range */
+                char extra[160];
+                if (f == 12)
+                    snprintf(extra, sizeof(extra), "If-None-Match: %s\r\n", etag);
+                else if (f == 13)
+                    snprintf(extra, sizeof(extra), "If-Range: %s\r\nRange: bytes=3-4\r\n", etag);
+                else
+                    snprintf(extra, sizeof(extra), "%s", fields[f]);
+                snprintf(req, sizeof(req),
+                         "%s %s HTTP/1.1\r\nHost: a\r\n%sConnection: close\r\n\r\n",
+                         methods[m], targets[t], extra);
+                ask(p, PORT2, req, b, sizeof(b));
+                for (int k = 0; k < 2; k++) { /* a miss, then a hit */
+                    ask(p, PORT, req, a, sizeof(a));
+                    if (strcmp(a, b) != 0)
+                        fail_msg("%s: cached answer differs:\n%s\n--- uncached:\n%s", req, a, b);
+                }
+                n_req++;
+            }
+        }
+    }
+    /* HTTP/1.0 too. */
+    ask(p, PORT2, "GET /small.txt HTTP/1.0\r\n\r\n", b, sizeof(b));
+    ask(p, PORT, "GET /small.txt HTTP/1.0\r\n\r\n", a, sizeof(a));
+    assert_string_equal(a, b);
+    const struct http_server_stats *st = http_server_stats(p->srv);
+    assert_true(st->file_cache_hits > (uint64_t)n_req / 2);
+    assert_int_equal(st->file_cache_entries, 3); /* /small.txt, /d/, /f3 */
+    assert_int_equal(http_server_stats(p->srv2)->file_cache_hits, 0);
+}
+
+static void file_cache_keeps_traversal_out(void **state)
+{
+    struct pair *p = *state;
+    static char a[70000];
+    char out[64], path[160], link[160];
+    strcpy(out, "/tmp/synack-http-out.XXXXXX");
+    assert_non_null(mkdtemp(out));
+    write_fill(out, "secret.txt", 'S', 40);
+    snprintf(path, sizeof(path), "%s/secret.txt", out);
+    snprintf(link, sizeof(link), "%s/link-out", p->root);
+    assert_int_equal(symlink(path, link), 0);
+    snprintf(link, sizeof(link), "%s/link", p->root);
+    assert_int_equal(symlink("small.txt", link), 0);
+
+    const char *refused[] = {"/link-out", "/../secret.txt", "/%2e%2e/secret.txt",
+                             "/link/../link-out", "//link-out"};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+            char req[256];
+            snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                     refused[i]);
+            ask(p, PORT, req, a, sizeof(a));
+            assert_true(strstr(a, "HTTP/1.1 404 ") == a || strstr(a, "HTTP/1.1 400 ") == a);
+            assert_null(strstr(a, "SSSS"));
+        }
+    }
+    assert_int_equal(http_server_stats(p->srv)->file_cache_entries, 0);
+
+    /* A link inside the root is served and cached; pointed out of the root,
+     * it is refused once its entry is revalidated, and never leaks. */
+    const char *get = "GET /link HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    ask(p, PORT, get, a, sizeof(a));
+    assert_non_null(strstr(a, "HTTP/1.1 200 OK\r\n"));
+    ask(p, PORT, get, a, sizeof(a));
+    assert_int_equal(http_server_stats(p->srv)->file_cache_entries, 1);
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink(path, link), 0);
+    ask(p, PORT, get, a, sizeof(a));
+    assert_null(strstr(a, "SSSS"));
+    run_for(p, 1000);
+    ask(p, PORT, get, a, sizeof(a));
+    assert_true(strstr(a, "HTTP/1.1 404 ") == a);
+    assert_null(strstr(a, "SSSS"));
+    assert_int_equal(http_server_stats(p->srv)->file_cache_entries, 0);
+
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", out);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +642,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(slow_request_408, setup, teardown),
         cmocka_unit_test_setup_teardown(idle_connection_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(shutdown_is_graceful, setup, teardown),
+        cmocka_unit_test_setup_teardown(file_cache_hit_then_revalidate, setup_cmp, teardown),
+        cmocka_unit_test_setup_teardown(file_cache_answers_as_the_file_system, setup_cmp,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(file_cache_keeps_traversal_out, setup_cmp, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
