@@ -102,7 +102,7 @@ int sn_stack_input_bytes(struct sn_stack *s, const void *frame, size_t len, sn_t
 
 struct pkt *sn_stack_output(struct sn_stack *s)
 {
-    if (s->tcp.out_head) /* with offloads, TCP output waits for this (tcp_output_soon) */
+    if (s->tcp.out_head) /* TCP output waits for this (tcp_output_soon) */
         tcp_flush_output(&s->tcp);
     struct pkt *p = net_output(&s->net);
     if (p) {

@@ -174,10 +174,6 @@ static void out_list_remove(struct tcb *c)
 void tcp_output_soon(struct tcb *c)
 {
     struct tcp *t = c->tcp;
-    if (!(t->net->offload & SN_OFFLOAD_TSO)) {
-        tcp_output(c, t->now);
-        return;
-    }
     if (c->on_out_list)
         return;
     c->on_out_list = true;

@@ -144,6 +144,9 @@ struct tcb {
     /* RTT and RTO (RFC 6298), microseconds. */
     uint32_t srtt_us, rttvar_us, rto_us;
     bool rtt_timing;
+    bool rtt_fresh;            /* an RTT sample came since the last RTO expiry */
+    uint32_t rto_tsval;        /* our TSval at the last RTO expiry */
+    uint8_t kept_backoff;      /* the last timeout episode's backoff, until a sample */
     uint32_t rtt_seq;
     sn_time rtt_start;
     uint32_t backoff;          /* consecutive RTOs / probes */
@@ -261,12 +264,13 @@ void tcp_mark_lost(struct tcb *c, sn_time now);
 /* ---- tcp_out.c ---- */
 /* Sends whatever the connection's state, windows and intents allow. */
 void tcp_output(struct tcb *c, sn_time now);
-/* tcp_output, now; or, with SN_OFFLOAD_TSO, at the next tcp_flush_output
- * (sn_stack_output calls it), so that a batch of input, the application's
- * reads and writes in its callbacks, and its hooks' sends leave as one ACK
- * carrying the reopened window and as full super-segments, instead of an
- * ACK per super-frame, a window update per read and a super-segment per
- * write (Linux gets the same from GRO, tcp_cleanup_rbuf and autocorking). */
+/* tcp_output at the next tcp_flush_output (sn_stack_output calls it), so
+ * that a batch of input, the application's reads and writes in its
+ * callbacks, and its hooks' sends leave together: the ACK of a request
+ * rides on its response, a FIN on the last data, one ACK carries the
+ * reopened window, TSO super-segments are full; not an ACK per frame, a
+ * window update per read and a segment per write (Linux gets the same from
+ * delayed ACKs, GRO, tcp_cleanup_rbuf and autocorking). */
 void tcp_output_soon(struct tcb *c);
 void tcp_flush_output(struct tcp *t);
 /* Sends one segment at @seq with @len bytes from the send buffer. @len above

@@ -28,6 +28,10 @@ struct seg_ctx {
     uint32_t laddr, raddr;
     enum sn_drop why;
     sn_time now;
+    /* RFC 5681 4.2: the segment was out of order, filled a hole or was a
+     * duplicate: its ACK goes at once, not coalesced with the batch's (the
+     * sender counts duplicate ACKs and SACKs to find losses). */
+    bool ack_at_once;
 };
 
 static enum verdict drop(struct seg_ctx *x, enum sn_drop why)
@@ -321,7 +325,7 @@ static enum verdict check_seq(struct tcb *c, struct seg_ctx *x)
     if (offered_window(c) == 0 && sg->seq == c->rcv_nxt)
         return V_CONTINUE;
     if (!rst) {
-        c->ack_now = true; /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+        c->ack_now = x->ack_at_once = true; /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
         if (c->state == TCPS_TIME_WAIT && (sg->flags & TCP_F_FIN))
             tcp_timewait_start(c, x->now); /* a retransmitted FIN */
     }
@@ -456,7 +460,10 @@ static void enter_recovery(struct tcb *c, sn_time now)
     STAT_INC(c->tcp->st, tcp, fast_retrans);
     if (c->sack_ok)
         STAT_INC(c->tcp->st, tcp, sack_recoveries);
-    c->rtt_timing = false;
+    /* Without SACK the timed segment's ACK waits for the repair of the
+     * hole before it, and would time that too. */
+    if (!c->sack_ok)
+        c->rtt_timing = false;
     resend_first(c, now);
     tcp_rtx_arm(c, now);
 }
@@ -491,6 +498,21 @@ void tcp_mark_lost(struct tcb *c, sn_time now)
     tcp_output(c, now);
 }
 
+/* The timed segment (never resent: Karn) is SACKed: that is its RTT, where
+ * the cumulative ACK may come much later, once a hole before it is
+ * repaired (Linux takes SACK RTT samples too). */
+static void sack_rtt_sample(struct tcb *c, sn_time now)
+{
+    if (!c->rtt_timing)
+        return;
+    for (uint8_t i = 0; i < c->n_sacked; i++)
+        if (seq_le(c->sacked[i].left, c->rtt_seq) && seq_lt(c->rtt_seq, c->sacked[i].right)) {
+            tcp_rtt_sample(c, now - c->rtt_start);
+            c->rtt_timing = false;
+            return;
+        }
+}
+
 static void on_dupack(struct tcb *c, sn_time now)
 {
     c->dupacks++;
@@ -505,20 +527,18 @@ static void on_dupack(struct tcb *c, sn_time now)
         c->cwnd += tcp_snd_mss(c); /* RFC 5681 3.2 step 4: inflate */
 }
 
-/* RFC 7323 4.1 (RTTM): the echoed timestamp dates the segment that moved
- * snd_una, a retransmission or not, so it gives the sample Karn's rule
+/* RFC 7323 4.1 (RTTM): the echoed timestamp dates a segment the peer
+ * took, a retransmission or not, so it gives the sample Karn's rule
  * cannot, without which a backed-off RTO never comes down while only
  * retransmissions are in flight (a closing connection sends no new data
- * to time). Millisecond resolution: used only then. */
-static bool ts_rtt_sample(struct tcb *c, const struct tcp_seg *sg, sn_time now)
+ * to time). Only an echo of a segment sent since the last timeout: an
+ * older one (a duplicate's ACK echoes TS.Recent, RFC 7323 4.3) would time
+ * the wait for the timeout too. Millisecond resolution: used only then. */
+static void ts_rtt_sample(struct tcb *c, const struct tcp_seg *sg, sn_time now)
 {
-    if (!c->ts_ok || !sg->opt.has_ts || !sg->opt.ts_ecr)
-        return false;
-    uint32_t ms = tcp_now_ms(now) + c->ts_offset - sg->opt.ts_ecr;
-    if (ms > (uint32_t)c->tcp->cfg->tcp_rto_max_ms)
-        return false; /* a stale or bogus echo */
-    tcp_rtt_sample(c, SN_MSEC(ms));
-    return true;
+    if (!c->ts_ok || !sg->opt.has_ts || (int32_t)(sg->opt.ts_ecr - c->rto_tsval) < 0)
+        return;
+    tcp_rtt_sample(c, SN_MSEC(tcp_now_ms(now) + c->ts_offset - sg->opt.ts_ecr));
 }
 
 /* New data acknowledged: RTT, congestion window, buffers, recovery. */
@@ -529,21 +549,19 @@ static void on_new_ack(struct tcb *c, const struct tcp_seg *sg, sn_time now)
     if (c->snd_una == c->iss)
         acked--; /* our SYN */
     uint32_t data = acked < c->sndbuf.len ? acked : c->sndbuf.len;
-    bool sampled = false;
     if (c->rtt_timing && seq_gt(ack, c->rtt_seq)) {
         tcp_rtt_sample(c, now - c->rtt_start);
         c->rtt_timing = false;
-        sampled = true;
-    } else if (c->backoff) {
-        sampled = ts_rtt_sample(c, sg, now);
+    } else if (c->backoff && !c->rtt_fresh) {
+        ts_rtt_sample(c, sg, now);
     }
     /* RFC 6298 5.5 and the note after 5.7 (Karn): the backed-off RTO stays
-     * until a new RTT measurement collapses it. */
-    if (c->backoff && !sampled) {
-        uint64_t rto = (uint64_t)c->rto_us << (c->backoff < 16 ? c->backoff : 16);
-        uint64_t hi = (uint64_t)c->tcp->cfg->tcp_rto_max_ms * 1000;
-        c->rto_us = (uint32_t)(rto < hi ? rto : hi);
-    }
+     * until a new RTT measurement collapses it. As BSD (t_rxtcur), it is
+     * this episode's backoff over the measured RTO, not compounded with
+     * earlier episodes': under heavy loss without timestamps samples are
+     * rare, and a compounding RTO climbed to its 120 s ceiling. */
+    if (c->backoff && !c->rtt_fresh)
+        c->kept_backoff = (uint8_t)(c->backoff < 16 ? c->backoff : 16);
     c->backoff = 0;
     ring_read(&c->sndbuf, NULL, data);
     ring_compact(&c->sndbuf);
@@ -673,6 +691,8 @@ static enum verdict check_ack(struct tcb *c, struct seg_ctx *x)
      * window as it reads, as Linux does, changes the window on nearly
      * every ACK: RFC 5681's definition alone would never see 3 of them). */
     bool sacked_new = c->sack_ok && sacked_bytes(c) > sacked_before;
+    if (sacked_new)
+        sack_rtt_sample(c, x->now);
     bool acked_new = seq_gt(sg->ack, c->snd_una);
     if (sacked_new || acked_new)
         c->probe_out = false; /* the peer answered: a new probe may go */
@@ -782,7 +802,7 @@ static void in_text(struct tcb *c, struct seg_ctx *x, uint32_t *fin_seq)
     if (seq_lt(seq, c->rcv_nxt)) {
         uint32_t skip = c->rcv_nxt - seq;
         if (skip >= len) {
-            c->ack_now = true; /* a duplicate: our ACK was lost */
+            c->ack_now = x->ack_at_once = true; /* a duplicate: our ACK was lost */
             return;
         }
         seq += skip, data += skip, len -= skip;
@@ -807,7 +827,7 @@ static void in_text(struct tcb *c, struct seg_ctx *x, uint32_t *fin_seq)
         } else {
             STAT_INC(c->tcp->st, tcp, ofo_queued);
         }
-        c->ack_now = true; /* RFC 5681 4.2: out-of-order data, ACK at once */
+        c->ack_now = x->ack_at_once = true; /* RFC 5681 4.2: out-of-order data */
         return;
     }
     bool had_ofo = c->n_ofo > 0;
@@ -821,6 +841,7 @@ static void in_text(struct tcb *c, struct seg_ctx *x, uint32_t *fin_seq)
     c->bytes_received += len;
     ofo_drain(c);
     schedule_ack(c, len, had_ofo, x->now);
+    x->ack_at_once = had_ofo;
     tcb_raise(c, SN_EV_READABLE);
 }
 
@@ -944,8 +965,10 @@ void tcp_input(void *ctx, struct pkt *p, const struct ip4_hdr *ip, sn_time now)
     struct tcb *c = tcb_lookup(t, ip->dst, sg.dport, ip->src, sg.sport);
     if (c) {
         v = in_conn(c, &x);
-        if (v != V_GONE && v != V_RELISTEN)
-            tcp_output_soon(c);
+        if (v != V_GONE && v != V_RELISTEN && x.ack_at_once)
+            tcp_output(c, now);
+        else if (v != V_GONE && v != V_RELISTEN)
+            tcp_output_soon(c); /* after the application answered */
     }
     if (v == V_RELISTEN) {
         struct tcb *l = tcb_listener(t, sg.dport);

@@ -192,9 +192,14 @@ uint32_t tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_t
         c->delack_segs = 0;
         tw_cancel(t->tw, &c->delack_timer);
     }
-    if ((len || (flags & (TCP_F_SYN | TCP_F_FIN))) && seq_lt(seq, c->snd_max)) {
+    uint32_t span = len + !!(flags & TCP_F_SYN) + !!(flags & TCP_F_FIN);
+    if (span && seq_lt(seq, c->snd_max)) {
         STAT_ADD(t->st, tcp, retrans_segs, segs);
         c->total_retrans += segs;
+        /* Karn (RFC 6298 3): the timed segment went again; its ACK would
+         * not tell which copy it answers. */
+        if (c->rtt_timing && seq_le(seq, c->rtt_seq) && seq_lt(c->rtt_seq, seq + span))
+            c->rtt_timing = false;
     }
     c->segs_out += segs;
     c->bytes_sent += len;
@@ -525,7 +530,7 @@ void tcp_fill_info(const struct tcb *c, struct sn_tcp_info *i)
     i->ssthresh = c->ssthresh;
     i->srtt_us = c->srtt_us;
     i->rttvar_us = c->rttvar_us;
-    i->rto_us = c->rto_us;
+    i->rto_us = c->backoff ? c->rto_us : c->rto_us << c->kept_backoff; /* then << backoff */
     i->retransmits = c->backoff;
     i->backoff = c->backoff;
     i->total_retrans = c->total_retrans;

@@ -26,20 +26,24 @@ void tcp_rtt_sample(struct tcb *c, sn_time rtt)
         c->rttvar_us = (3 * c->rttvar_us + delta) / 4;
         c->srtt_us = (7 * c->srtt_us + r) / 8;
     }
+    c->rtt_fresh = true;
+    c->kept_backoff = 0;
     uint32_t var = 4 * c->rttvar_us > TW_TICK_US ? 4 * c->rttvar_us : TW_TICK_US;
     c->rto_us = clamp_rto(c, (uint64_t)c->srtt_us + var);
 }
 
 static sn_time backed_off_rto(const struct tcb *c)
 {
-    uint64_t rto = (uint64_t)c->rto_us << (c->backoff < 16 ? c->backoff : 16);
+    uint32_t shift = c->backoff ? c->backoff : c->kept_backoff;
+    uint64_t rto = (uint64_t)c->rto_us << (shift < 16 ? shift : 16);
     return clamp_rto(c, rto);
 }
 
 #define WC_DELACK SN_MSEC(200) /* RFC 8985 7.2 WCDelAckT */
 
-/* RFC 8985 7.2: the probe timeout, 2*SRTT (floored at tcp_pto_min_ms),
- * plus the worst-case delayed ACK when one segment is in flight; 0 when
+/* RFC 8985 7.2: the probe timeout, 2*SRTT plus the worst-case delayed ACK
+ * when one segment is in flight, else plus tcp_pto_min_ms (as Linux adds
+ * TCP_TIMEOUT_MIN: a margin for a peer whose ACKs come late); 0 when
  * no probe may be armed: it needs SACK (7), an RTT sample, a connection
  * not backing off from a timeout, no probe unanswered, an open window. */
 static sn_time probe_timeout(const struct tcb *c)
@@ -53,10 +57,13 @@ static sn_time probe_timeout(const struct tcb *c)
      * reordering window, a quarter of the RTT (6.2.1 step 4). */
     if (c->n_sacked && !c->in_recovery)
         return c->srtt_us / 4 > TW_TICK_US ? c->srtt_us / 4 : TW_TICK_US;
-    sn_time pto = 2 * (sn_time)c->srtt_us;
-    if (tcp_flight_size(c) <= tcp_snd_mss(c))
-        pto += WC_DELACK;
-    return pto > floor ? pto : floor;
+    /* No tail probe behind our FIN: when spurious (a late ACK, not a
+     * loss) its duplicate ACK comes after the connection closed and is
+     * answered with RST (RFC 9293 3.10.7.1). A lost FIN waits for the RTO. */
+    if (!c->n_sacked && c->fin_queued && seq_gt(c->snd_max, c->snd_una + c->sndbuf.len))
+        return 0;
+    bool one_segment = tcp_flight_size(c) <= tcp_snd_mss(c);
+    return 2 * (sn_time)c->srtt_us + (one_segment ? WC_DELACK : floor);
 }
 
 void tcp_rtx_arm(struct tcb *c, sn_time now)
@@ -145,7 +152,10 @@ static void rtx_fire(struct tw_entry *e, sn_time now)
     STAT_INC(t->st, tcp, rto_timeouts);
     bool repair = tcps_synchronized(c->state) && c->state != TCPS_SYN_RECEIVED &&
                   rto_recovery_start(c);
-    c->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
+    /* Karn, and more: an ACK of the timed segment now would also time the
+     * wait for this timeout. Until a new sample the backed-off RTO stays. */
+    c->rtt_timing = c->rtt_fresh = false;
+    c->rto_tsval = tcp_now_ms(now) + c->ts_offset; /* what the resends carry */
     if (!repair)
         c->snd_nxt = c->snd_una; /* go back N */
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RECEIVED)

@@ -152,7 +152,7 @@ int tcp_usr_shutdown(struct tcb *c, int how)
         return -ENOTCONN;
     }
     c->fin_queued = true;
-    tcp_output(c, c->tcp->now);
+    tcp_output_soon(c);
     return 0;
 }
 

@@ -32,7 +32,7 @@
     X(tcp_rto_init_ms, 1000, 10, 60000, "initial RTO (RFC 6298 2.1: 1 s)")                       \
     X(tcp_rto_min_ms, 200, 1, 60000, "RTO floor (RFC 6298 2.4 says 1 s; Linux uses 200 ms)")     \
     X(tcp_rto_max_ms, 120000, 1000, 600000, "RTO ceiling (RFC 6298 2.5: at least 60 s)")         \
-    X(tcp_pto_min_ms, 2, 0, 1000, "loss probe timeout floor (RFC 8985 7.2); 0: no probes")    \
+    X(tcp_pto_min_ms, 2, 0, 1000, "loss probe margin over 2 SRTT (RFC 8985 7.2); 0: no probes") \
     X(tcp_delack_ms, 200, 1, 500, "delayed ACK timeout (RFC 9293 3.8.6.3: < 0.5 s)")            \
     X(tcp_quickack_segs, 0, 0, 1000, "segments ACKed at once at connection start (Linux)")      \
     X(tcp_init_cwnd_segs, 10, 1, 100, "initial window in segments (RFC 6928)")                   \

@@ -69,9 +69,9 @@ SN_API void sn_stack_input(struct sn_stack *s, struct pkt *frame, sn_time_us now
 SN_API int sn_stack_input_bytes(struct sn_stack *s, const void *frame, size_t len, sn_time_us now);
 
 /* The next frame to send, owned by the caller (free with sn_pkt_free), or
- * NULL when there is none. With SN_OFFLOAD_TSO, TCP's answers to input and
- * to socket calls are only built here, once per batch (one ACK after the
- * application read, full super-segments): drain it after each batch. */
+ * NULL when there is none. TCP's answers to input and to socket calls are
+ * only built here, once per batch (the ACK with the application's answer,
+ * full segments): drain it after each batch of input and socket calls. */
 SN_API struct pkt *sn_stack_output(struct sn_stack *s);
 
 /* A packet's bytes, and giving it back. */
