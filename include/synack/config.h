@@ -36,8 +36,8 @@
     X(tcp_delack_ms, 200, 1, 500, "delayed ACK timeout (RFC 9293 3.8.6.3: < 0.5 s)")            \
     X(tcp_quickack_segs, 0, 0, 1000, "segments ACKed at once at connection start (Linux)")      \
     X(tcp_init_cwnd_segs, 10, 1, 100, "initial window in segments (RFC 6928)")                   \
-    X(tcp_sndbuf, 262144, 4096, 67108864, "send buffer bytes per connection")                    \
-    X(tcp_rcvbuf, 262144, 4096, 67108864, "receive buffer bytes per connection")                 \
+    X(tcp_sndbuf, 2097152, 4096, 67108864, "send buffer bytes per connection (grows as used)")  \
+    X(tcp_rcvbuf, 1048576, 4096, 67108864, "receive buffer bytes per connection (grows as used)")\
     X(tcp_wscale, 7, 0, 14, "window scale we offer (RFC 7323)")                                  \
     X(tcp_timestamps, 1, 0, 1, "offer timestamps (RFC 7323)")                                    \
     X(tcp_sack, 1, 0, 1, "offer SACK (RFC 2018)")                                                \
