@@ -187,6 +187,41 @@ static void test_callbacks(void **state)
     sn_close(l);
 }
 
+/* B answers a request in its readable callback and shuts down: as the
+ * output leaves once per batch, the answer carries the ACK of the request
+ * and the FIN (one segment, not a pure ACK, the data, then a FIN). */
+static void answer_cb(struct sn_sock *so, uint32_t events, void *user)
+{
+    (void)user;
+    char req[16];
+    if (!(events & SN_EV_READABLE) || sn_recv(so, req, sizeof(req)) <= 0)
+        return;
+    assert_int_equal(sn_send(so, "answer", 6), 6);
+    assert_int_equal(sn_shutdown(so, SN_SHUT_WR), 0);
+}
+
+static void test_answer_rides_on_ack(void **state)
+{
+    struct twostack *ts = *state;
+    struct sn_sock *l, *ca, *cb;
+    connect_pair(ts, &ca, &cb, &l);
+    sn_sock_set_cb(cb, answer_cb, NULL);
+    struct sn_tcp_info before, after;
+    assert_int_equal(sn_sock_info(cb, &before), 0);
+    assert_int_equal(sn_send(ca, "request", 7), 7);
+    twostack_settle(ts);
+    assert_int_equal(sn_sock_info(cb, &after), 0);
+    assert_int_equal(after.segs_out - before.segs_out, 1);
+    assert_int_equal(after.unacked, 0); /* A acknowledged data and FIN */
+    char buf[16];
+    assert_int_equal(sn_recv(ca, buf, sizeof(buf)), 6);
+    assert_int_equal(sn_recv(ca, buf, sizeof(buf)), 0); /* and the FIN came */
+    sn_close(ca);
+    sn_close(cb);
+    twostack_run_for(ts, SN_MSEC(10));
+    sn_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +231,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_send_recv_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_setsockopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callbacks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answer_rides_on_ack, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
