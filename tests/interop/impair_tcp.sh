@@ -61,10 +61,7 @@ pass "chargen: $SIZE bytes of RFC 864 lines, every byte as expected ($(rate $SIZ
 
 echo "echo: the kernel sends $SIZE bytes to $SADDR:7 and reads them back"
 client echo $SADDR 7 "$TMP/data"
-[ "$(field sent_sha256)" = "$sha" ] || fail "echo: the client did not send the file's bytes"
-[ "$(field received)" = $SIZE ] || fail "echo: $(field received) bytes came back, expected $SIZE"
-[ "$(field received_sha256)" = "$sha" ] ||
-    fail "echo: SHA-256 of the echo $(field received_sha256) != the file's $sha"
+echo_check $SIZE "$sha"
 pass "echo: $SIZE bytes back, SHA-256 matches ($(rate $((2 * SIZE)) "$(field seconds)") both ways)"
 
 k_csum=$(($(kernel_snmp Tcp InCsumErrors) - k_csum0))

@@ -30,3 +30,12 @@ discard_count() {
     sed -n 's/.*discard: connection from .* done, \([0-9]*\) bytes received.*/\1/p' \
         "$STACK_LOG" | tail -n 1
 }
+
+# echo_check SIZE SHA256: the last client's echo line shows SIZE bytes
+# sent and back, both with the file's SHA256.
+echo_check() {
+    [ "$(field sent_sha256)" = "$2" ] || fail "echo: the client did not send the file's bytes"
+    [ "$(field received)" = "$1" ] || fail "echo: $(field received) bytes came back, expected $1"
+    [ "$(field received_sha256)" = "$2" ] ||
+        fail "echo: SHA-256 of the echo $(field received_sha256) != the file's $2"
+}
