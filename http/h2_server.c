@@ -105,20 +105,8 @@ static void stream_free(struct http_conn *c, struct h2_stream *st)
  * -1 (over the head limit). */
 static long hbuf_put(struct h2_stream *st, const uint8_t *p, size_t n, size_t limit)
 {
-    if (st->hlen + n > limit)
+    if (st->hlen + n > limit || http_buf_append(&st->hbuf, &st->hlen, &st->hcap, p, n, 1024) < 0)
         return -1;
-    if (st->hlen + n > st->hcap) {
-        size_t cap = st->hcap ? st->hcap : 1024;
-        while (cap < st->hlen + n)
-            cap *= 2;
-        char *b = realloc(st->hbuf, cap);
-        if (!b)
-            return -1;
-        st->hbuf = b;
-        st->hcap = cap;
-    }
-    memcpy(st->hbuf + st->hlen, p, n);
-    st->hlen += n;
     return (long)(st->hlen - n);
 }
 
@@ -308,18 +296,8 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
         st->body_len = st->body_cap = 0;
         return 0;
     }
-    if (st->body_len + len > st->body_cap) {
-        size_t cap = st->body_cap ? st->body_cap : 4096;
-        while (cap < st->body_len + len)
-            cap *= 2;
-        char *b = realloc(st->body, cap);
-        if (!b)
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        st->body = b;
-        st->body_cap = cap;
-    }
-    memcpy(st->body + st->body_len, data, len);
-    st->body_len += len;
+    if (http_buf_append(&st->body, &st->body_len, &st->body_cap, data, len, 4096) < 0)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     st->held += len;
     c->h2->body_bytes += len;
     return 0;

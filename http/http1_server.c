@@ -48,19 +48,7 @@ static void in_remove(struct http_conn *c, size_t at, size_t n)
 static int body_append(struct http_conn *c, const char *p, size_t n)
 {
     struct h1_state *h = &c->h1;
-    if (h->body_len + n > h->body_cap) {
-        size_t cap = h->body_cap ? h->body_cap : 4096;
-        while (cap < h->body_len + n)
-            cap *= 2;
-        char *b = realloc(h->body, cap);
-        if (!b)
-            return -1;
-        h->body = b;
-        h->body_cap = cap;
-    }
-    memcpy(h->body + h->body_len, p, n);
-    h->body_len += n;
-    return 0;
+    return http_buf_append(&h->body, &h->body_len, &h->body_cap, p, n, 4096);
 }
 
 static int is_host_char(unsigned char ch)

@@ -279,6 +279,32 @@ int http_out_flush(struct sn_sock *so, struct http_out *o)
     return 0;
 }
 
+/* Grows *buf to at least @need bytes, doubling from *cap or @initial. */
+static int buf_grow(char **buf, size_t *cap, size_t need, size_t initial)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : initial;
+    while (c < need)
+        c *= 2;
+    char *b = realloc(*buf, c);
+    if (!b)
+        return -1;
+    *buf = b;
+    *cap = c;
+    return 0;
+}
+
+int http_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n,
+                    size_t initial)
+{
+    if (buf_grow(buf, cap, *len + n, initial) < 0)
+        return -1;
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    return 0;
+}
+
 char *http_out_reserve(struct http_out *o, size_t n)
 {
     if (o->off > 0 && o->len + n > o->cap) {
@@ -286,16 +312,8 @@ char *http_out_reserve(struct http_out *o, size_t n)
         o->len -= o->off;
         o->off = 0;
     }
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap;
-        while (cap < o->len + n)
-            cap *= 2;
-        char *b = realloc(o->buf, cap);
-        if (!b)
-            return NULL;
-        o->buf = b;
-        o->cap = cap;
-    }
+    if (buf_grow(&o->buf, &o->cap, o->len + n, 1024) < 0)
+        return NULL;
     return o->buf + o->len;
 }
 

@@ -35,6 +35,10 @@ struct http_out {
  * is gone, off = len = 0. Returns 0 (all gone), 1 (the socket is full) or
  * sn_send's negative errno. */
 int http_out_flush(struct sn_sock *so, struct http_out *o);
+/* Appends @n bytes at *buf + *len, growing *buf (of *cap bytes) by
+ * doubling from @initial as needed. Returns 0 or -1 (no memory). */
+int http_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n,
+                    size_t initial);
 /* Makes room for @n more bytes at buf + len: moves the unsent bytes to the
  * front, else doubles cap until they fit. Returns where to write (the
  * caller then adds what it wrote to len), or NULL (no memory). */
