@@ -64,6 +64,9 @@
     X(tcp, persist_probes, "zero-window probes sent")                                      \
     X(tcp, keepalive_probes, "keepalive probes sent")                                      \
     X(tcp, ofo_queued, "out-of-order segments queued")                                     \
+    X(tcp, rx_copied_bytes, "payload bytes copied from frames into receive buffers")       \
+    X(tcp, tx_copied_bytes, "payload bytes copied from send buffers into frames")          \
+    X(tcp, buf_grows, "socket buffer growths (rings start empty and double as used)")     \
     X(tcp, timewait_recycled, "TIME-WAIT connections reopened by a new SYN")              \
     X(udp, rx_datagrams, "UDP datagrams received")                                         \
     X(udp, tx_datagrams, "UDP datagrams sent")

@@ -151,8 +151,8 @@ uint32_t tcp_xmit(struct tcb *c, uint32_t seq, uint32_t len, uint8_t flags, sn_t
         pkt_drop(t->st, p, SN_DROP_NOMEM);
         return len;
     }
-    if (len)
-        ring_peek(&c->sndbuf, seq - c->snd_una, b + hdr_len, len);
+    ring_peek(&c->sndbuf, seq - c->snd_una, b + hdr_len, len);
+    STAT_ADD(t->st, tcp, tx_copied_bytes, len);
     uint32_t wnd = tcp_rcv_window(c);
     uint16_t wnd_field = syn ? (uint16_t)(wnd > 65535 ? 65535 : wnd) : (uint16_t)(wnd >> c->rcv_wscale);
     /* RFC 9293 3.8.6 (SHLD-14), RFC 7323 2.4: scaling rounds the window

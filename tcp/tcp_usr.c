@@ -86,7 +86,10 @@ long tcp_usr_send(struct tcb *c, const void *buf, uint32_t len)
     /* RFC 9293 3.10.2: SYN-SENT and SYN-RECEIVED queue the data. */
     if (c->state < TCPS_SYN_SENT || c->state > TCPS_CLOSE_WAIT)
         return -ENOTCONN;
+    uint32_t cap = c->sndbuf.cap;
     uint32_t n = ring_write(&c->sndbuf, buf, len);
+    if (c->sndbuf.cap != cap)
+        STAT_INC(c->tcp->st, tcp, buf_grows);
     if (n == 0)
         return len ? -EAGAIN : 0;
     tcp_output_soon(c);

@@ -82,7 +82,21 @@ echo "counters: $opens passive opens, $segs_in segments in, $segs_out out, $retr
 [ "$fragmented" -eq 0 ] || fail "synack fragmented $fragmented datagrams: a segment exceeded the MSS"
 # 100 MiB in at most 64 KiB per segment: at least 1600 segments each way.
 [ "$segs_in" -ge 3200 ] || fail "segments received: $segs_in, expected >= 3200"
-pass "counters: 3 connections opened and closed cleanly"
+# One copy of each payload byte on the way in (frame to receive ring):
+# exactly the 100 MiB to discard and the 100 MiB to echo. On the way out,
+# one per byte put in a frame (send ring to frame): at least the 100 MiB
+# from echo and from chargen (which runs on until the client closes), and
+# no more than the frames handed to the device hold.
+rx_copied=$(counter "$STACK_LOG" "payload bytes copied from frames into receive buffers")
+tx_copied=$(counter "$STACK_LOG" "payload bytes copied from send buffers into frames")
+tx_bytes=$(counter "$STACK_LOG" "bytes handed to the device")
+echo "copies: $rx_copied payload bytes into receive buffers, $tx_copied out of send buffers" \
+    "(frames out: $tx_bytes bytes)"
+[ "$rx_copied" -eq $((2 * BIG)) ] ||
+    fail "payload bytes copied in: $rx_copied, expected exactly $((2 * BIG))"
+[ "$tx_copied" -ge $((2 * BIG)) ] && [ "$tx_copied" -lt "$tx_bytes" ] ||
+    fail "payload bytes copied out: $tx_copied, expected >= $((2 * BIG)) and < $tx_bytes"
+pass "counters: 3 connections opened and closed cleanly, one copy per byte each way"
 
 # ---------------------------------------------------------------------------
 # Part 2: a smaller transfer with a capture, for tshark's TCP analysis.
