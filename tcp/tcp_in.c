@@ -380,26 +380,29 @@ static enum verdict check_syn(struct tcb *c, struct seg_ctx *x)
     return drop(x, SN_DROP_TCP_SYN_BAD);
 }
 
-static void sack_scoreboard_update(struct tcb *c, const struct tcp_opts *o)
+static void sack_scoreboard_update(struct tcb *c, const struct tcp_opts *o, uint32_t ack)
 {
-    /* Forget what the cumulative ACK covers. */
+    /* Forget what the cumulative ACK covers: this segment's (checked
+     * acceptable), or a DSACK of bytes it just acknowledged (RFC 2883)
+     * would stay on the board as a block below SND.UNA. */
+    uint32_t una = seq_gt(ack, c->snd_una) ? ack : c->snd_una;
     uint8_t n = 0;
     for (uint8_t i = 0; i < c->n_sacked; i++) {
         struct sack_block b = c->sacked[i];
-        if (seq_le(b.right, c->snd_una))
+        if (seq_le(b.right, una))
             continue;
-        if (seq_lt(b.left, c->snd_una))
-            b.left = c->snd_una;
+        if (seq_lt(b.left, una))
+            b.left = una;
         c->sacked[n++] = b;
     }
     c->n_sacked = n;
     for (uint8_t i = 0; i < o->n_sack; i++) {
         struct sack_block b = o->sack[i];
         /* RFC 2018 / RFC 6675: only blocks within what we sent count. */
-        if (!seq_lt(b.left, b.right) || seq_le(b.right, c->snd_una) || seq_gt(b.right, c->snd_max))
+        if (!seq_lt(b.left, b.right) || seq_le(b.right, una) || seq_gt(b.right, c->snd_max))
             continue;
-        if (seq_lt(b.left, c->snd_una))
-            b.left = c->snd_una;
+        if (seq_lt(b.left, una))
+            b.left = una;
         /* Merge with every block it touches. */
         uint8_t k = 0;
         for (uint8_t j = 0; j < c->n_sacked; j++) {
@@ -685,7 +688,7 @@ static enum verdict check_ack(struct tcb *c, struct seg_ctx *x)
     }
     uint32_t sacked_before = c->sack_ok ? sacked_bytes(c) : 0;
     if (c->sack_ok)
-        sack_scoreboard_update(c, &sg->opt);
+        sack_scoreboard_update(c, &sg->opt, sg->ack);
     /* RFC 6675 2: with SACK, a DupAck is an ACK that SACKs data not SACKed
      * before, whatever its window or length (a receiver that opens its
      * window as it reads, as Linux does, changes the window on nearly

@@ -141,7 +141,10 @@ static void rtx_fire(struct tw_entry *e, sn_time now)
     }
     if (c->probe_armed) {
         c->probe_armed = false;
-        loss_probe(c, now);
+        if (probe_timeout(c)) /* still allowed: our FIN may have gone since it was armed */
+            loss_probe(c, now);
+        else
+            tcp_rtx_arm(c, now);
         return;
     }
     if (c->backoff >= limit) {
