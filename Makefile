@@ -59,11 +59,15 @@ $(BUILD)/synack.pc: Makefile
 	@printf $(PC_TEXT) '$(PREFIX)' '$(VERSION)' '$(LIBS)' > $@
 
 # libFuzzer targets: clang, ASan+UBSan, the library compiled in directly.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iinclude \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -Iinclude \
                $(shell pkg-config --cflags libnghttp2 2>/dev/null)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(FUZZ_TOOL_SRCS) $(LIBS)
+# fuzz_trace also compiles in `synack trace`'s parts (not tools/main.c).
+FUZZ_TRACE_SRCS := $(filter-out tools/trace.c,$(wildcard tools/trace*.c)) tools/cli.c
+$(BUILD)/fuzz/fuzz_trace: FUZZ_TOOL_SRCS := $(FUZZ_TRACE_SRCS)
+$(BUILD)/fuzz/fuzz_trace: $(FUZZ_TRACE_SRCS) tools/trace.h tools/cli.h
 fuzz-build: $(FUZZ_BINS)
 
 deps-test:

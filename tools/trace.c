@@ -309,6 +309,8 @@ static int run(struct trace_opts *o)
             cli_fail("%s", err);
             goto out;
         }
+        if (cap.stopped[0])
+            fprintf(stderr, "synack: %s\n", cap.stopped);
         if (o->view.verbose)
             fprintf(stderr,
                     "synack: %s: %llu frames, %llu TCP segments, %llu not TCP/IPv4, %llu "

@@ -125,12 +125,14 @@ struct tr_capture {
     /* Per file read: */
     uint64_t frames, tcp_segs, not_tcp, malformed, fragments;
     int linktype;
+    char stopped[320]; /* why the file was read only in part, or "" */
 };
 
 /* ---- trace_read.c ---- */
 /* Reads @path (pcap or pcapng) and adds its TCP segments to @cap, new
  * connections numbered after the ones already there. Returns 0, or -1
- * with a message (no "synack: " prefix) in @err. */
+ * with a message (no "synack: " prefix) in @err. A capture cut off
+ * mid-frame is read up to there: 0, with the message in cap->stopped. */
 int trace_read(struct tr_capture *cap, const char *path, char *err, size_t err_len);
 void trace_capture_free(struct tr_capture *cap);
 /* The hash chain (through hnext, newest first) holding every connection

@@ -193,6 +193,13 @@ static struct tr_conn *conn_for(struct tr_capture *cap, const char *file, uint32
 static int add_frame(struct tr_capture *cap, const char *file, const struct pcap_pkthdr *h,
                      const uint8_t *b, uint32_t frame)
 {
+    /* A time beyond what µs since the epoch hold (a pcapng's 64-bit
+     * timestamp can say anything) makes the frame malformed. */
+    if (h->ts.tv_sec < 0 || h->ts.tv_usec < 0 ||
+        h->ts.tv_sec > (INT64_MAX - h->ts.tv_usec) / 1000000) {
+        cap->malformed++;
+        return 0;
+    }
     size_t len;
     const uint8_t *ip = link_payload(cap->linktype, b, h->caplen, &len);
     if (!ip) {
@@ -282,6 +289,7 @@ int trace_read(struct tr_capture *cap, const char *path, char *err, size_t err_l
     }
     cap->linktype = pcap_datalink(pd);
     cap->frames = cap->tcp_segs = cap->not_tcp = cap->malformed = cap->fragments = 0;
+    cap->stopped[0] = 0;
     if (!link_supported(cap->linktype)) {
         const char *name = pcap_datalink_val_to_name(cap->linktype);
         snprintf(err, err_len,
@@ -311,8 +319,8 @@ int trace_read(struct tr_capture *cap, const char *path, char *err, size_t err_l
             pcap_close(pd);
             return -1;
         }
-        fprintf(stderr, "synack: %s: stopped after %llu frames: %s\n", path,
-                (unsigned long long)cap->frames, pcap_geterr(pd));
+        snprintf(cap->stopped, sizeof(cap->stopped), "%s: stopped after %llu frames: %s", path,
+                 (unsigned long long)cap->frames, pcap_geterr(pd));
     }
     pcap_close(pd);
     return 0;

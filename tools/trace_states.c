@@ -114,7 +114,8 @@ static const char *skip_ws(const char *p)
     return p;
 }
 
-/* A JSON string at @p into @out (truncated to @len); NULL on bad syntax. */
+/* A JSON string at @p into @out (truncated to @len); NULL on bad syntax.
+ * Control characters become '?': the text goes to terminals and XML. */
 static const char *jstring(const char *p, char *out, size_t len)
 {
     if (*p++ != '"')
@@ -164,7 +165,7 @@ static const char *jstring(const char *p, char *out, size_t len)
             }
         }
         if (n + 1 < len)
-            out[n++] = ch;
+            out[n++] = (unsigned char)ch < 0x20 || ch == 0x7f ? '?' : ch;
     }
     if (*p != '"')
         return NULL;
@@ -234,7 +235,8 @@ static int parse_u32(const char *s, uint32_t *out)
     return 0;
 }
 
-/* "1700000000.123456" -> µs, without a double's rounding. */
+/* "1700000000.123456" -> µs, without a double's rounding. Seconds since
+ * the epoch: not negative, and few enough that the µs fit in 64 bits. */
 static int parse_time(const char *s, int64_t *out)
 {
     if (!s || !*s)
@@ -242,7 +244,7 @@ static int parse_time(const char *s, int64_t *out)
     char *end;
     errno = 0;
     long long sec = strtoll(s, &end, 10);
-    if (errno || end == s)
+    if (errno || end == s || sec < 0 || sec > INT64_MAX / 1000000 - 1)
         return -1;
     int64_t us = 0;
     if (*end == '.') {
@@ -294,7 +296,7 @@ static int parse_event(const char *line, struct tr_event *e, const char **why)
     }
     memset(e, 0, sizeof(e[0]));
     if (parse_time(jget(f, n, "t"), &e->t_us) < 0) {
-        *why = "no time \"t\"";
+        *why = "no time \"t\" (seconds since the epoch)";
         return -1;
     }
     if (parse_ep(jget(f, n, "local"), &e->laddr, &e->lport) < 0 ||

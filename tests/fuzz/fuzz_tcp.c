@@ -45,8 +45,10 @@ static void send_segment(struct harness *h, uint8_t flags, uint32_t seq, uint32_
     wr16(t + 14, wnd);
     wr16(t + 16, 0);
     wr16(t + 18, 0);
-    memcpy(t + 20, opts, hdr - 20);
-    memcpy(t + hdr, data, len);
+    if (hdr > 20)
+        memcpy(t + 20, opts, hdr - 20);
+    if (len)
+        memcpy(t + hdr, data, len);
     uint32_t seg = hdr + len;
     struct ip4_hdr ip = {.total_len = (uint16_t)(20 + seg), .ttl = 64, .proto = IP4_PROTO_TCP,
                          .src = PEER, .dst = LOCAL};
