@@ -2,6 +2,7 @@
  * table on the request path, an LRU list, reference counts, and the one
  * stat that revalidates an entry. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,10 +53,24 @@ long fc_key(const char *path, char *key, size_t cap)
     return (long)o;
 }
 
-void fc_hold(struct fc_entry *e) { e->refs++; }
+/* The table's reference plus one: the first response holds the entry. */
+static void held_add(struct fc_entry *e, int sign)
+{
+    if (e->owner && e->refs == 2) {
+        e->owner->held_entries += (uint32_t)sign;
+        e->owner->held_bytes += (uint64_t)(int64_t)sign * e->meta.size;
+    }
+}
+
+void fc_hold(struct fc_entry *e)
+{
+    e->refs++;
+    held_add(e, 1);
+}
 
 void fc_release(struct fc_entry *e)
 {
+    held_add(e, -1);
     if (--e->refs == 0)
         free(e);
 }
@@ -96,6 +111,8 @@ static void drop(struct file_cache *fc, struct fc_entry *e)
     lru_unlink(fc, e);
     fc->st.entries--;
     fc->st.bytes -= e->meta.size;
+    held_add(e, -1);
+    e->owner = NULL;
     fc_release(e);
 }
 
@@ -139,8 +156,10 @@ struct fc_entry *fc_lookup(struct file_cache *fc, const char *key, size_t key_le
         /* One stat, following symlinks as the request's path would: a
          * file replaced, rewritten, or a link pointed elsewhere all show. */
         struct stat st;
+        char real[PATH_MAX];
         fc->st.revalidations++;
-        if (e->racy || stat(e->stat_path, &st) < 0 || !still_same(e, &st)) {
+        if (e->racy || !realpath(e->stat_path, real) || strcmp(real, e->real) != 0 ||
+            stat(real, &st) < 0 || !still_same(e, &st)) {
             fc->st.stale++;
             fc->st.misses++;
             drop(fc, e);
@@ -158,17 +177,20 @@ struct fc_entry *fc_lookup(struct file_cache *fc, const char *key, size_t key_le
 
 int fc_wants(const struct file_cache *fc, uint64_t size)
 {
-    return fc->n_buckets && size <= fc->lim.max_file && size <= fc->lim.max_bytes;
+    return fc->n_buckets && size <= fc->lim.max_file && fc->held_bytes <= fc->lim.max_bytes &&
+           size <= fc->lim.max_bytes - fc->held_bytes && fc->held_entries < fc->lim.max_entries;
 }
 
 struct fc_entry *fc_prepare(struct file_cache *fc, const char *key, size_t key_len,
-                            const char *stat_path, const struct file_meta *meta)
+                            const char *stat_path, const char *real,
+                            const struct file_meta *meta)
 {
     if (!fc_wants(fc, meta->size))
         return NULL;
-    size_t sp_len = strlen(stat_path);
-    /* One allocation: the entry, its two strings, then the bytes. */
-    struct fc_entry *e = malloc(sizeof(*e) + key_len + 1 + sp_len + 1 + (size_t)meta->size);
+    size_t sp_len = strlen(stat_path), rl_len = strlen(real);
+    /* One allocation: the entry, its three strings, then the bytes. */
+    struct fc_entry *e =
+        malloc(sizeof(*e) + key_len + 1 + sp_len + 1 + rl_len + 1 + (size_t)meta->size);
     if (!e)
         return NULL;
     memset(e, 0, sizeof(*e));
@@ -179,7 +201,9 @@ struct fc_entry *fc_prepare(struct file_cache *fc, const char *key, size_t key_l
     e->key_len = key_len;
     e->stat_path = e->key + key_len + 1;
     memcpy(e->stat_path, stat_path, sp_len + 1);
-    e->data = e->stat_path + sp_len + 1;
+    e->real = e->stat_path + sp_len + 1;
+    memcpy(e->real, real, rl_len + 1);
+    e->data = e->real + rl_len + 1;
     e->hash = key_hash(key, key_len);
     return e;
 }
@@ -190,10 +214,17 @@ struct fc_entry *fc_commit(struct file_cache *fc, struct fc_entry *e, const stru
     struct fc_entry *old = find(fc, e->key, e->key_len, e->hash);
     if (old)
         drop(fc, old);
-    while (fc->lru_tail && (fc->st.entries + 1 > fc->lim.max_entries ||
-                            fc->st.bytes + e->meta.size > fc->lim.max_bytes)) {
-        fc->st.evictions++;
-        drop(fc, fc->lru_tail);
+    /* Least recently used first, but not what a response holds (fc_wants
+     * made sure the rest makes room). */
+    struct fc_entry *v = fc->lru_tail;
+    while (v && (fc->st.entries + 1 > fc->lim.max_entries ||
+                 fc->st.bytes + e->meta.size > fc->lim.max_bytes)) {
+        struct fc_entry *prev = v->lru_prev;
+        if (v->refs == 1) {
+            fc->st.evictions++;
+            drop(fc, v);
+        }
+        v = prev;
     }
     e->dev = st->st_dev;
     e->ino = st->st_ino;
@@ -203,6 +234,7 @@ struct fc_entry *fc_commit(struct file_cache *fc, struct fc_entry *e, const stru
     e->racy = racy;
     e->checked = now;
     e->refs = 1;
+    e->owner = fc;
     struct fc_entry **b = &fc->buckets[e->hash & (fc->n_buckets - 1)];
     e->hnext = *b;
     *b = e;

@@ -6,15 +6,20 @@
  * What goes in is decided by static.c, after its path checks passed: the
  * cache never resolves a path and never decides what may be served. It
  * only answers "is what was served for this key still what the file system
- * holds?" by one stat of the entry's path (the request's path under the
- * root, symlinks followed) at most once per valid_ms: a changed inode,
- * device, size, mtime or ctime drops the entry, and static.c takes its full
- * path again (and may put the file back).
+ * holds?" at most once per valid_ms: the request's path under the root
+ * must still resolve (realpath) to the file that was read, and a stat of
+ * it must show the same inode, device, size, mtime and ctime; else the
+ * entry is dropped, and static.c takes its full path again (and may put
+ * the file back). So a directory moved out of the root and replaced by a
+ * symlink is noticed as static.c's own check would.
  *
  * Bounded: entry count, total bytes, bytes per file; least recently used
  * entries go first. A response holds a reference on the entry whose bytes
- * it sends (HTTP/2 sends them later, as the window allows), so an entry
- * dropped meanwhile is freed only when its last response is done. */
+ * it sends (HTTP/2 sends them later, as the window allows). Held entries
+ * are never evicted and still count, so clients that stall their streams
+ * cannot pin more than the bounds: a file that would not fit beside them
+ * is not taken (static.c then sends from the file). An entry dropped
+ * because its file changed is freed when its last response is done. */
 #ifndef SYNACK_HTTP_FILE_CACHE_H
 #define SYNACK_HTTP_FILE_CACHE_H
 
@@ -55,7 +60,9 @@ struct fc_entry {
     struct timespec st_mtim, st_ctim;
     size_t key_len;
     char *key;                         /* the normalized request path */
-    char *stat_path;                   /* what revalidation stats */
+    char *stat_path;                   /* the request's path under the root */
+    char *real;                        /* what it resolved to when read */
+    struct file_cache *owner;          /* while in the table, else NULL */
 };
 
 struct fc_limits {
@@ -81,6 +88,8 @@ struct file_cache {
     size_t n_buckets; /* a power of two */
     struct fc_entry *lru_head, *lru_tail; /* most recently used first */
     struct fc_stats st;
+    uint32_t held_entries; /* in the table and held by a response */
+    uint64_t held_bytes;
 };
 
 /* Sets up @fc (no allocation when lim->max_entries is 0). Returns 0 or
@@ -100,15 +109,17 @@ long fc_key(const char *path, char *key, size_t cap);
  * borrows the entry until it returns to the loop; fc_hold to keep it. */
 struct fc_entry *fc_lookup(struct file_cache *fc, const char *key, size_t key_len, sn_time now);
 
-/* Whether a file of @size bytes would be taken. */
+/* Whether a file of @size bytes would be taken: within the per-file
+ * bound, and room for it once every entry not held is evicted. */
 int fc_wants(const struct file_cache *fc, uint64_t size);
 
 /* A new entry with room for @meta->size bytes at e->data, to fill and
  * then fc_commit; NULL when the file is not wanted or memory is short.
- * @stat_path: the path revalidation stats (the request's, under the root,
- * symlinks not resolved). */
+ * @stat_path: the request's path under the root, symlinks not resolved;
+ * @real: what it resolves to, the file read (revalidation compares). */
 struct fc_entry *fc_prepare(struct file_cache *fc, const char *key, size_t key_len,
-                            const char *stat_path, const struct file_meta *meta);
+                            const char *stat_path, const char *real,
+                            const struct file_meta *meta);
 /* Puts @e (filled) into the table as the current answer for its key,
  * replacing any older one and evicting least recently used entries to stay
  * within the bounds. @st: the stat the bytes were read under; @racy: the

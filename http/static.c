@@ -75,6 +75,22 @@ static int under_root(const struct http_server *srv, const char *real)
     return real[n] == 0 || real[n] == '/' || (n == 1 && srv->root[0] == '/');
 }
 
+/* Whether the file open on @fd lies under the root. O_NOFOLLOW covers only
+ * the last component of a path resolve() checked: a directory above it
+ * swapped for a symlink in between (a rename race by someone who can write
+ * under the root) would open a file outside; the kernel's name for what was
+ * opened tells. Once per file opened, not per cached answer. */
+static int fd_under_root(const struct http_server *srv, int fd)
+{
+    char link[32], path[PATH_MAX];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof(path) - 1);
+    if (n <= 0)
+        return 0;
+    path[n] = 0;
+    return under_root(srv, path);
+}
+
 /* Resolves @rel (under the root) with every symlink followed, and checks
  * the result is still under the root. Returns 0, or -ENOENT for anything
  * that does not exist, cannot be reached, or lies outside. */
@@ -376,7 +392,7 @@ static void serve_file(struct http_server *srv, const struct http_req *req, cons
      * the loop (it is refused below). */
     int fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !fd_under_root(srv, fd)) {
         if (fd >= 0)
             close(fd);
         http_resp_error(r, 404);
@@ -386,7 +402,7 @@ static void serve_file(struct http_server *srv, const struct http_req *req, cons
     meta_of(&st, real, &m);
 
     /* Small enough: read it whole into the cache and answer from there. */
-    struct fc_entry *e = key ? fc_prepare(&srv->fcache, key, key_len, stat_path, &m) : NULL;
+    struct fc_entry *e = key ? fc_prepare(&srv->fcache, key, key_len, stat_path, real, &m) : NULL;
     if (e) {
         if (read_all(fd, e->data, m.size) == 0) {
             close(fd);

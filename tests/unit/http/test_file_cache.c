@@ -7,6 +7,7 @@
  * (traversal, conditionals and ranges from the cache) is in
  * test_http_pair.c. */
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,7 +64,9 @@ static struct fc_entry *load(struct fx *f, const char *key, const char *name, in
     struct stat st;
     assert_int_equal(stat(p, &st), 0);
     struct file_meta m = {.size = (uint64_t)st.st_size, .mtime = st.st_mtim.tv_sec};
-    struct fc_entry *e = fc_prepare(&f->fc, key, strlen(key), p, &m);
+    char real[PATH_MAX];
+    assert_non_null(realpath(p, real));
+    struct fc_entry *e = fc_prepare(&f->fc, key, strlen(key), p, real, &m);
     if (!e)
         return NULL;
     int fd = open(p, O_RDONLY);
@@ -189,6 +192,27 @@ static void replaced_or_removed_drops(void **state)
     assert_int_equal(f->fc.st.entries, 0);
 }
 
+/* The same file (same inode, size and times) reached through a new path:
+ * its directory moved away and a symlink put in its place. The request's
+ * path no longer resolves to what was read, so the entry goes (static.c
+ * then refuses a path that leaves the root). */
+static void path_resolving_elsewhere_drops(void **state)
+{
+    struct fx *f = *state;
+    char sub[128], away[128];
+    path_of(f, "sub", sub, sizeof(sub));
+    path_of(f, "away", away, sizeof(away));
+    assert_int_equal(mkdir(sub, 0755), 0);
+    put_file(f, "sub/a", 'a', 100);
+    set_mtime(f, "sub/a", 1000000);
+    assert_non_null(load(f, "/sub/a", "sub/a", 0));
+    assert_int_equal(rename(sub, away), 0);
+    assert_int_equal(symlink("away", sub), 0);
+    f->now += SN_SEC(1);
+    assert_null(lookup(f, "/sub/a"));
+    assert_int_equal(f->fc.st.stale, 1);
+}
+
 static void racy_entry_is_not_renewed(void **state)
 {
     struct fx *f = *state;
@@ -241,32 +265,45 @@ static void evicts_at_byte_bound_and_skips_big_files(void **state)
     assert_int_equal(f->fc.st.entries, 2);
 }
 
-static void a_held_entry_outlives_its_eviction(void **state)
+/* What a response holds is never evicted and still counts: clients that
+ * stall their streams cannot pin more than the bounds (a file that does not
+ * fit beside the held ones is not taken). An entry dropped because its file
+ * changed stays readable until its last response lets go. */
+static void held_entries_stay_and_count(void **state)
 {
     struct fx *f = *state;
     put_file(f, "a", 'a', 400);
     put_file(f, "b", 'b', 400);
     put_file(f, "c", 'c', 400);
-    struct fc_entry *e = load(f, "/a", "a", 0);
-    fc_hold(e); /* a response sending it */
+    put_file(f, "d", 'd', 400);
+    struct fc_entry *a = load(f, "/a", "a", 0);
+    fc_hold(a); /* a response sending it */
     assert_non_null(load(f, "/b", "b", 0));
-    assert_non_null(load(f, "/c", "c", 0));
+    struct fc_entry *c = load(f, "/c", "c", 0); /* 1200 > 1000: "/b" goes, not "/a" */
+    assert_non_null(c);
+    assert_ptr_equal(lookup(f, "/a"), a);
+    assert_null(lookup(f, "/b"));
+    fc_hold(c);
+    assert_int_equal(f->fc.held_bytes, 800);
+    assert_false(fc_wants(&f->fc, 400)); /* 800 held + 400 > 1000 */
+    assert_null(load(f, "/d", "d", 0));
+    assert_true(fc_wants(&f->fc, 200));
+    fc_release(c);
+    assert_int_equal(f->fc.held_bytes, 400);
+    assert_non_null(load(f, "/d", "d", 0)); /* now "/c" can go */
+    assert_null(lookup(f, "/c"));
+    assert_ptr_equal(lookup(f, "/a"), a);
+    /* "/a" changes on disk while held: dropped at its next check, its
+     * bytes readable until released (ASan checks the free). */
+    put_file(f, "a", 'A', 10);
+    f->now += SN_SEC(1);
     assert_null(lookup(f, "/a"));
-    /* Evicted, yet its bytes stay readable until released (ASan checks). */
+    assert_int_equal(f->fc.held_bytes, 0);
     for (int i = 0; i < 400; i++)
-        assert_int_equal(e->data[i], 'a');
-    fc_release(e);
-    /* A newer entry for the same key replaces the old one. */
-    struct fc_entry *b1 = lookup(f, "/b");
-    fc_hold(b1);
-    put_file(f, "b", 'B', 10);
-    struct fc_entry *b2 = load(f, "/b", "b", 0);
-    assert_ptr_not_equal(b1, b2);
-    assert_ptr_equal(lookup(f, "/b"), b2);
-    assert_int_equal(b1->data[0], 'b');
-    fc_release(b1);
-    assert_int_equal(f->fc.st.entries, 2);
-    assert_int_equal(f->fc.st.bytes, 410);
+        assert_int_equal(a->data[i], 'a');
+    fc_release(a);
+    assert_int_equal(f->fc.st.entries, 1);
+    assert_int_equal(f->fc.st.bytes, 400);
 }
 
 static void key_collapses_slashes(void **state)
@@ -290,7 +327,7 @@ static void no_cache_when_disabled(void **state)
     assert_false(fc_wants(&fc, 1));
     assert_null(fc_lookup(&fc, "/a", 2, 0));
     struct file_meta m = {.size = 1};
-    assert_null(fc_prepare(&fc, "/a", 2, "/tmp/a", &m));
+    assert_null(fc_prepare(&fc, "/a", 2, "/tmp/a", "/tmp/a", &m));
     fc_free(&fc);
 }
 
@@ -306,7 +343,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(evicts_at_byte_bound_and_skips_big_files, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(a_held_entry_outlives_its_eviction, setup, teardown),
+        cmocka_unit_test_setup_teardown(held_entries_stay_and_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(path_resolving_elsewhere_drops, setup, teardown),
         cmocka_unit_test(key_collapses_slashes),
         cmocka_unit_test(no_cache_when_disabled),
     };
