@@ -140,6 +140,8 @@ struct tcb {
     bool rto_recovery;         /* recovery after a timeout: all unSACKed below recover is lost */
     bool probe_armed;          /* rtx_timer runs for a loss probe (RFC 8985 7), not the RTO */
     bool probe_out;            /* a probe went out and nothing has been acknowledged since */
+    bool tlp_retrans;          /* a probe resent data below tlp_high (RFC 8985 7.4) */
+    uint32_t tlp_high;         /* snd_max when it did */
 
     /* RTT and RTO (RFC 6298), microseconds. */
     uint32_t srtt_us, rttvar_us, rto_us;

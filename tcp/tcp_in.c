@@ -384,25 +384,20 @@ static void sack_scoreboard_update(struct tcb *c, const struct tcp_opts *o, uint
 {
     /* Forget what the cumulative ACK covers: this segment's (checked
      * acceptable), or a DSACK of bytes it just acknowledged (RFC 2883)
-     * would stay on the board as a block below SND.UNA. */
+     * would stay on the board as a block below SND.UNA. A block holding
+     * SND.UNA itself contradicts the ACK (the receiver reneged, RFC 2018
+     * 8): gone too, or a timeout would find no hole to resend. */
     uint32_t una = seq_gt(ack, c->snd_una) ? ack : c->snd_una;
     uint8_t n = 0;
-    for (uint8_t i = 0; i < c->n_sacked; i++) {
-        struct sack_block b = c->sacked[i];
-        if (seq_le(b.right, una))
-            continue;
-        if (seq_lt(b.left, una))
-            b.left = una;
-        c->sacked[n++] = b;
-    }
+    for (uint8_t i = 0; i < c->n_sacked; i++)
+        if (seq_gt(c->sacked[i].left, una))
+            c->sacked[n++] = c->sacked[i];
     c->n_sacked = n;
     for (uint8_t i = 0; i < o->n_sack; i++) {
         struct sack_block b = o->sack[i];
         /* RFC 2018 / RFC 6675: only blocks within what we sent count. */
-        if (!seq_lt(b.left, b.right) || seq_le(b.right, una) || seq_gt(b.right, c->snd_max))
+        if (!seq_lt(b.left, b.right) || seq_le(b.left, una) || seq_gt(b.right, c->snd_max))
             continue;
-        if (seq_lt(b.left, una))
-            b.left = una;
         /* Merge with every block it touches. */
         uint8_t k = 0;
         for (uint8_t j = 0; j < c->n_sacked; j++) {
@@ -516,6 +511,37 @@ static void sack_rtt_sample(struct tcb *c, sn_time now)
         }
 }
 
+/* RFC 2883 4.1: a D-SACK is a first block below the cumulative ACK, or
+ * inside the second block. */
+static bool has_dsack(const struct tcp_seg *sg)
+{
+    const struct tcp_opts *o = &sg->opt;
+    if (o->n_sack == 0)
+        return false;
+    const struct sack_block *b = o->sack;
+    return seq_le(b[0].right, sg->ack) ||
+           (o->n_sack > 1 && seq_ge(b[0].left, b[1].left) && seq_le(b[0].right, b[1].right));
+}
+
+/* RFC 8985 7.4: a probe that resent data. A D-SACK says the peer had it:
+ * nothing was lost. Data beyond it acknowledged with no D-SACK says the
+ * probe repaired a loss, which gets the response any loss gets (Linux's
+ * tcp_process_tlp_ack: a reduction to ssthresh). */
+static void tlp_ack(struct tcb *c, const struct tcp_seg *sg)
+{
+    if (seq_lt(sg->ack, c->tlp_high))
+        return;
+    if (has_dsack(sg)) {
+        c->tlp_retrans = false;
+    } else if (seq_gt(sg->ack, c->tlp_high)) {
+        c->tlp_retrans = false;
+        if (!c->in_recovery) {
+            c->cc->on_loss(c);
+            c->cwnd = c->ssthresh;
+        }
+    }
+}
+
 static void on_dupack(struct tcb *c, sn_time now)
 {
     c->dupacks++;
@@ -539,9 +565,11 @@ static void on_dupack(struct tcb *c, sn_time now)
  * the wait for the timeout too. Millisecond resolution: used only then. */
 static void ts_rtt_sample(struct tcb *c, const struct tcp_seg *sg, sn_time now)
 {
-    if (!c->ts_ok || !sg->opt.has_ts || (int32_t)(sg->opt.ts_ecr - c->rto_tsval) < 0)
-        return;
-    tcp_rtt_sample(c, SN_MSEC(tcp_now_ms(now) + c->ts_offset - sg->opt.ts_ecr));
+    uint32_t ts_now = tcp_now_ms(now) + c->ts_offset, ecr = sg->opt.ts_ecr;
+    if (!c->ts_ok || !sg->opt.has_ts || ecr == 0 || (int32_t)(ecr - c->rto_tsval) < 0 ||
+        (int32_t)(ts_now - ecr) < 0)
+        return; /* none, older than the timeout, or from the future */
+    tcp_rtt_sample(c, SN_MSEC(ts_now - ecr));
 }
 
 /* New data acknowledged: RTT, congestion window, buffers, recovery. */
@@ -563,7 +591,7 @@ static void on_new_ack(struct tcb *c, const struct tcp_seg *sg, sn_time now)
      * this episode's backoff over the measured RTO, not compounded with
      * earlier episodes': under heavy loss without timestamps samples are
      * rare, and a compounding RTO climbed to its 120 s ceiling. */
-    if (c->backoff && !c->rtt_fresh)
+    if (c->backoff && !c->rtt_fresh && c->backoff > c->kept_backoff)
         c->kept_backoff = (uint8_t)(c->backoff < 16 ? c->backoff : 16);
     c->backoff = 0;
     ring_read(&c->sndbuf, NULL, data);
@@ -586,9 +614,7 @@ static void on_new_ack(struct tcb *c, const struct tcp_seg *sg, sn_time now)
             c->in_recovery = false;
         } else if (!c->sack_ok) {
             /* Partial ACK: resend the next hole, deflate by what was acked. */
-            uint32_t len = rexmit_len(c);
-            if (len)
-                tcp_xmit(c, c->snd_una, len, TCP_F_ACK, now);
+            tcp_resend(c, c->snd_una, rexmit_len(c), now);
             c->cwnd -= data < c->cwnd ? data : c->cwnd;
             if (data >= tcp_snd_mss(c))
                 c->cwnd += tcp_snd_mss(c);
@@ -697,6 +723,8 @@ static enum verdict check_ack(struct tcb *c, struct seg_ctx *x)
     if (sacked_new)
         sack_rtt_sample(c, x->now);
     bool acked_new = seq_gt(sg->ack, c->snd_una);
+    if (c->tlp_retrans)
+        tlp_ack(c, sg);
     if (sacked_new || acked_new)
         c->probe_out = false; /* the peer answered: a new probe may go */
     bool our_fin_acked = fin_acked(c, sg->ack);

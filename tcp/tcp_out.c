@@ -446,10 +446,13 @@ void tcp_send_loss_probe(struct tcb *c, sn_time now)
         if (c->snd_max != before)
             return;
     }
-    /* The last segment again, with the FIN if that went too. */
+    /* The last segment again, with the FIN if that went too. Whether it
+     * repaired a loss, the ACKs will tell (tcp_in.c tlp_ack). */
     uint32_t data = c->sndbuf.len < sent ? c->sndbuf.len : sent;
     uint32_t len = data < mss ? data : mss;
     tcp_resend(c, c->snd_una + data - len, len, now);
+    c->tlp_retrans = true;
+    c->tlp_high = c->snd_max;
 }
 
 void tcp_send_rst(struct tcb *c, sn_time now)

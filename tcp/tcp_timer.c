@@ -23,8 +23,8 @@ void tcp_rtt_sample(struct tcb *c, sn_time rtt)
         c->rttvar_us = r / 2;
     } else {
         uint32_t delta = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
-        c->rttvar_us = (3 * c->rttvar_us + delta) / 4;
-        c->srtt_us = (7 * c->srtt_us + r) / 8;
+        c->rttvar_us = (uint32_t)((3 * (uint64_t)c->rttvar_us + delta) / 4);
+        c->srtt_us = (uint32_t)((7 * (uint64_t)c->srtt_us + r) / 8);
     }
     c->rtt_fresh = true;
     c->kept_backoff = 0;
@@ -34,7 +34,7 @@ void tcp_rtt_sample(struct tcb *c, sn_time rtt)
 
 static sn_time backed_off_rto(const struct tcb *c)
 {
-    uint32_t shift = c->backoff ? c->backoff : c->kept_backoff;
+    uint32_t shift = c->kept_backoff + c->backoff; /* RFC 6298 5.5: doubles on */
     uint64_t rto = (uint64_t)c->rto_us << (shift < 16 ? shift : 16);
     return clamp_rto(c, rto);
 }
@@ -75,7 +75,9 @@ void tcp_rtx_arm(struct tcb *c, sn_time now)
 
 void tcp_probe_rearm(struct tcb *c, sn_time now)
 {
-    if (tw_armed(&c->rtx_timer) && probe_timeout(c))
+    /* Only a probe moves: a SACK must not restart the RTO (RFC 6298 5.3). */
+    sn_time pto = probe_timeout(c);
+    if (tw_armed(&c->rtx_timer) && pto && pto < backed_off_rto(c))
         tcp_rtx_arm(c, now);
 }
 
@@ -88,7 +90,7 @@ static void loss_probe(struct tcb *c, sn_time now)
 {
     STAT_INC(c->tcp->st, tcp, loss_probes);
     c->probe_out = true;
-    if (c->n_sacked)
+    if (c->n_sacked || c->in_recovery)
         tcp_mark_lost(c, now);
     else
         tcp_send_loss_probe(c, now);
@@ -133,8 +135,11 @@ static void rtx_fire(struct tw_entry *e, sn_time now)
     if (c->snd_una == c->snd_max && c->state != TCPS_SYN_SENT && c->state != TCPS_SYN_RECEIVED)
         return;
     /* RFC 1122 4.2.2.17: data beyond a zero window is not lost; probe the
-     * window instead of counting retransmissions toward giving up. */
-    if (c->snd_wnd == 0 && c->state >= TCPS_ESTABLISHED) {
+     * window instead of counting retransmissions toward giving up. A lone
+     * FIN is retransmitted by this timer (the peer takes it at RCV.NXT
+     * whatever its window), with backoff and a give-up: the persist timer
+     * has no data to probe with, and would leave it without a timer. */
+    if (c->snd_wnd == 0 && c->state >= TCPS_ESTABLISHED && c->sndbuf.len > 0) {
         c->snd_nxt = c->snd_una;
         tcp_persist_arm(c, now);
         return;
@@ -157,7 +162,7 @@ static void rtx_fire(struct tw_entry *e, sn_time now)
                   rto_recovery_start(c);
     /* Karn, and more: an ACK of the timed segment now would also time the
      * wait for this timeout. Until a new sample the backed-off RTO stays. */
-    c->rtt_timing = c->rtt_fresh = false;
+    c->rtt_timing = c->rtt_fresh = c->tlp_retrans = false;
     c->rto_tsval = tcp_now_ms(now) + c->ts_offset; /* what the resends carry */
     if (!repair)
         c->snd_nxt = c->snd_una; /* go back N */
