@@ -47,22 +47,8 @@ grep -q '^synack: impairing the link: --loss 5 --reorder 1:3 --corrupt 1 (impair
 k_csum0=$(kernel_snmp Tcp InCsumErrors)
 k_hdr0=$(kernel_snmp Ip InHdrErrors)
 
-echo "discard: the kernel sends $SIZE bytes to $SADDR:9 through 5 % loss, 1 % reordering, 1 % corruption"
-client discard $SADDR 9 "$TMP/data"
-[ "$(field sent)" = $SIZE ] || fail "discard: the client sent $(field sent) bytes, expected $SIZE"
-got=$(discard_count)
-[ "$got" = $SIZE ] || fail "discard: synack received '${got}' bytes, expected $SIZE"
-pass "discard: synack received exactly $SIZE bytes ($(rate $SIZE "$(field seconds)"))"
-
-echo "chargen: the kernel reads $SIZE bytes from $SADDR:19"
-client chargen $SADDR 19 $SIZE
-[ "$(field received)" = $SIZE ] || fail "chargen: received $(field received), expected $SIZE"
-pass "chargen: $SIZE bytes of RFC 864 lines, every byte as expected ($(rate $SIZE "$(field seconds)"))"
-
-echo "echo: the kernel sends $SIZE bytes to $SADDR:7 and reads them back"
-client echo $SADDR 7 "$TMP/data"
-echo_check $SIZE "$sha"
-pass "echo: $SIZE bytes back, SHA-256 matches ($(rate $((2 * SIZE)) "$(field seconds)") both ways)"
+echo "through 5 % loss, 1 % reordering, 1 % corruption:"
+bulk_phases $SIZE "$TMP/data" "$sha"
 
 k_csum=$(($(kernel_snmp Tcp InCsumErrors) - k_csum0))
 k_hdr=$(($(kernel_snmp Ip InHdrErrors) - k_hdr0))

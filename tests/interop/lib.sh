@@ -43,6 +43,8 @@
 #   counter LOGFILE DESC           last value of counter line "  N DESC" (0 if none)
 #   stack_counter DESC             SIGUSR1 the stack, then the value DESC has now
 #   log_tail FILE [N]              the last N (30) lines of FILE, indented
+#   capture_lost_check LOG         tshark's ACKed-unseen clause, or "" when
+#                                  tcpdump's LOG says it dropped packets
 #
 # Variables: SYNACK_ROOT (repo root), SYNACK (build/synack, absolute),
 # ARTIFACTS (build/test-logs/<test>/: logs and pcaps, kept after the test),
@@ -387,3 +389,16 @@ stack_counter() {
 }
 
 _sweep_stale_netns
+
+# capture_lost_check LOG: tshark's "ACKed unseen segment" test is only
+# sound on a complete capture: prints its filter clause, or nothing (with
+# a note) when tcpdump's LOG says it dropped packets.
+capture_lost_check() {
+    local dropped
+    dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel/\1/p' "$1")
+    if [ "${dropped:-0}" -ne 0 ]; then
+        echo "note: tcpdump dropped $dropped packets: no ACKed-unseen check" >&2
+        return
+    fi
+    echo 'tcp.analysis.ack_lost_segment || '
+}

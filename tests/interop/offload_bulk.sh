@@ -44,22 +44,7 @@ grep -q '^synack: serving .*offload' "$STACK_LOG" ||
 ip -d -n "$NS" link show sno0 | grep -q 'vnet_hdr on' || fail "sno0 has no vnet_hdr"
 echo "synack is up: $(grep -m1 '^synack: serving' "$STACK_LOG")"
 
-echo "discard: the kernel sends $BIG bytes to $SADDR:9"
-client discard $SADDR 9 "$TMP/big"
-[ "$(field sent)" = $BIG ] || fail "discard: the client sent $(field sent) bytes, expected $BIG"
-got=$(discard_count)
-[ "$got" = $BIG ] || fail "discard: synack received '${got}' bytes, expected $BIG"
-pass "discard: synack received exactly $BIG bytes ($(rate $BIG "$(field seconds)"))"
-
-echo "echo: the kernel sends $BIG bytes to $SADDR:7 and reads them back at the same time"
-client echo $SADDR 7 "$TMP/big"
-echo_check $BIG "$big_sha"
-pass "echo: $BIG bytes back, SHA-256 matches ($(rate $((2 * BIG)) "$(field seconds)") both ways together)"
-
-echo "chargen: the kernel reads $BIG bytes from $SADDR:19"
-client chargen $SADDR 19 $BIG
-[ "$(field received)" = $BIG ] || fail "chargen: received $(field received), expected $BIG"
-pass "chargen: $BIG bytes of RFC 864 lines, every byte as expected ($(rate $BIG "$(field seconds)"))"
+bulk_phases $BIG "$TMP/big" "$big_sha"
 
 rc=0
 # shellcheck disable=SC2119 # the default stack
@@ -113,14 +98,7 @@ client discard $SADDR 9 "$TMP/small"
 [ "$(discard_count)" = $SMALL ] || fail "discard (captured): synack received $(discard_count) bytes"
 sleep 0.3 # the last ACKs
 bg_stop "$DUMP_PID" 5 || true
-# A capture that could not keep up misses segments, which tshark would
-# then call "ACKed unseen": that check needs a complete capture.
-dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel/\1/p' "$ARTIFACTS/tcpdump.log")
-lost_check='tcp.analysis.ack_lost_segment || '
-if [ "${dropped:-0}" -ne 0 ]; then
-    echo "note: tcpdump dropped $dropped packets: no ACKed-unseen check"
-    lost_check=
-fi
+lost_check=$(capture_lost_check "$ARTIFACTS/tcpdump.log")
 rc=0
 # shellcheck disable=SC2119
 stack_stop || rc=$?

@@ -39,24 +39,7 @@ STACK_PCAP_ON=0
 tap_stack_up "$NS" snb0 $KADDR/24 $SADDR/24 -v
 echo "synack is up: $(grep -m1 '^synack: serving' "$STACK_LOG" || true)"
 
-echo "discard: the kernel sends $BIG bytes to $SADDR:9"
-client discard $SADDR 9 "$TMP/big"
-[ "$(field sent)" = $BIG ] || fail "discard: the client sent $(field sent) bytes, expected $BIG"
-[ "$(field received)" = 0 ] || fail "discard: the server sent $(field received) bytes back"
-got=$(discard_count)
-[ "$got" = $BIG ] || fail "discard: synack received '${got}' bytes, expected $BIG"
-pass "discard: synack received exactly $BIG bytes ($(rate $BIG "$(field seconds)"))"
-
-echo "echo: the kernel sends $BIG bytes to $SADDR:7 and reads them back at the same time"
-client echo $SADDR 7 "$TMP/big"
-[ "$(field sent)" = $BIG ] || fail "echo: the client sent $(field sent) bytes, expected $BIG"
-echo_check $BIG "$big_sha"
-pass "echo: $BIG bytes back, SHA-256 matches ($(rate $((2 * BIG)) "$(field seconds)") both ways together)"
-
-echo "chargen: the kernel reads $BIG bytes from $SADDR:19"
-client chargen $SADDR 19 $BIG
-[ "$(field received)" = $BIG ] || fail "chargen: received $(field received), expected $BIG"
-pass "chargen: $BIG bytes of RFC 864 lines, every byte as expected ($(rate $BIG "$(field seconds)"))"
+bulk_phases $BIG "$TMP/big" "$big_sha"
 
 rc=0
 # shellcheck disable=SC2119 # the default stack
