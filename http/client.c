@@ -82,7 +82,15 @@ int cconn_out_append(struct cconn *c, const void *p, size_t n)
     return http_out_append(&c->out, p, n);
 }
 
-long cconn_read(struct cconn *c) { return http_in_recv(c->so, c->in, &c->in_len, c->in_cap); }
+long cconn_read(struct cconn *c)
+{
+    long n = http_in_recv(c->so, c->in, &c->in_len, c->in_cap);
+    if (n == 0)
+        c->peer_eof = 1;
+    else if (n > 0 || n == -EAGAIN)
+        cconn_timer(c); /* the peer is alive: its timeout starts again */
+    return n;
+}
 
 void cconn_timer(struct cconn *c)
 {
@@ -272,18 +280,10 @@ static int h1_drive(struct cconn *c)
         if (c->peer_eof)
             return cconn_destroy(c, -ECONNRESET); /* closed inside a response */
         long n = cconn_read(c);
-        if (n > 0) {
-            cconn_timer(c);
+        if (n >= 0)
             continue;
-        }
-        if (n == 0) {
-            c->peer_eof = 1;
-            continue;
-        }
-        if (n == -EAGAIN) {
-            cconn_timer(c);
+        if (n == -EAGAIN)
             return CC_ALIVE;
-        }
         return cconn_destroy(c, n == -ENOBUFS ? -EPROTO : (int)n);
     }
 }

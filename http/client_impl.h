@@ -74,6 +74,8 @@ void cl_deliver(struct http_client *cl, size_t idx, const char *p, size_t n);
 void cl_requeue(struct http_client *cl, size_t idx);
 int cconn_flush(struct cconn *c);
 int cconn_out_append(struct cconn *c, const void *p, size_t n);
+/* Receives into c->in: > 0 bytes added, 0 at EOF (peer_eof set), or a
+ * negative errno; data or -EAGAIN restarts the connection's timeout. */
 long cconn_read(struct cconn *c);
 void cconn_timer(struct cconn *c);
 /* Fails what is open on @c (requeueing what never started) and frees it. */

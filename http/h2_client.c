@@ -209,16 +209,9 @@ int h2c_drive(struct cconn *c)
         if (c->peer_eof)
             return cconn_destroy(c, h->streams ? -ECONNRESET : 0);
         long n = cconn_read(c);
-        if (n > 0) {
-            cconn_timer(c);
+        if (n >= 0)
             continue;
-        }
-        if (n == 0) {
-            c->peer_eof = 1;
-            continue;
-        }
         if (n == -EAGAIN) {
-            cconn_timer(c);
             c->in_drive = 0;
             return CC_ALIVE;
         }
